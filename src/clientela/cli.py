@@ -1,0 +1,330 @@
+"""The ``clientela`` command line: parse options, make one library call, render.
+
+Nothing is computed here. stdout carries data only; messages go to stderr. Errors
+become one line and a documented exit code in :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from clientela import __version__
+from clientela.cli_options import (
+    AmountCol,
+    AsOf,
+    BadRows,
+    CsvLocale,
+    CustomerCol,
+    Customers,
+    DateCol,
+    DateFormat,
+    Debug,
+    Decimal,
+    Delimiter,
+    Encoding,
+    Format,
+    Inputs,
+    OrderCol,
+    Output,
+    PresetOpt,
+    StatusCol,
+    Tz,
+    ZeroOrders,
+)
+from clientela.errors import ClientelaError, ExitCode, QualityGateError
+
+EPILOG = (
+    "Exit codes: 0 ok; 1 bad input data; 2 usage error; 3 data-quality gate failed "
+    "(inspect --strict); 70 internal error; 130 interrupted."
+)
+
+app = typer.Typer(
+    name="clientela",
+    help="Customer analytics from the command line: RFM, cohorts, status, churn and lifetime "
+    "value over shop and CRM exports (CSV, Parquet), powered by DuckDB.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"clientela {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    global _debug
+    _debug = _debug or debug
+
+
+def _set_debug(debug: bool) -> None:
+    global _debug
+    _debug = _debug or debug
+
+
+def err(message: str) -> None:
+    """One message line on stderr."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+LOAD_KEYS = (
+    "customer_col", "date_col", "amount_col", "order_col", "status_col", "preset", "delimiter",
+    "decimal", "encoding", "date_format", "tz", "as_of", "zero_orders", "bad_rows", "customers",
+)  # fmt: skip
+
+
+def _load_options(params: dict[str, Any]) -> Any:
+    """The LoadOptions of a command's parameters (every command shares the input options)."""
+    from clientela.load import LoadOptions
+
+    return LoadOptions(**{k: params[k] for k in LOAD_KEYS})
+
+
+def _emit(
+    con: Any,
+    sql: str,
+    params: list[Any],
+    output: str | None,
+    fmt: str | None,
+    inputs: list[str],
+    csv_locale: str,
+    title: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """Write a query's rows with the shared output options and report where they went."""
+    from clientela.output import WriteOptions, check_not_input, write
+
+    check_not_input(output, inputs)
+    result = write(
+        con,
+        sql,
+        params,
+        output,
+        fmt,
+        WriteOptions(csv_locale=csv_locale, title=title, metadata=metadata or {}),
+    )
+    if result.truncated_to is not None:
+        err(f"showing {result.truncated_to} of {result.rows:,} rows; write them all with -o FILE")
+    elif result.path != "-":
+        err(f"wrote {result.rows:,} rows to {result.path} ({result.format})")
+
+
+@app.command()
+def inspect(
+    inputs: Inputs,
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    order_col: OrderCol = None,
+    status_col: StatusCol = None,
+    preset: PresetOpt = None,
+    delimiter: Delimiter = None,
+    decimal: Decimal = None,
+    encoding: Encoding = None,
+    date_format: DateFormat = None,
+    tz: Tz = "UTC",
+    as_of: AsOf = None,
+    zero_orders: ZeroOrders = "ignore",
+    bad_rows: BadRows = "error",
+    customers: Customers = None,
+    format: Annotated[
+        str, typer.Option("--format", help="text (readable) or json (for machines).")
+    ] = "text",
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 3 when any data-quality warning fires."),
+    ] = False,
+    debug: Debug = False,
+) -> None:
+    """Show how the inputs are read: column mapping, dialect, row counts and data quality.
+
+    Example: clientela inspect exports/*.csv --strict
+    """
+    _set_debug(debug)
+    if format not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--format")
+    from clientela.load import inspect as inspect_
+
+    opts = _load_options(locals())
+    report = inspect_(inputs, opts)
+    if format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    else:
+        from clientela.render import render_inspect
+
+        render_inspect(report, sys.stdout)
+    if strict and report.warnings:
+        raise QualityGateError(
+            f"data-quality gate failed: {len(report.warnings)} warning"
+            f"{'s' if len(report.warnings) != 1 else ''} "
+            f"({', '.join(w.code for w in report.warnings)})"
+        )
+
+
+@app.command()
+def sql(
+    inputs: Inputs,
+    query: Annotated[
+        str,
+        typer.Option(
+            "--query",
+            "-q",
+            help="SQL over the canonical tables: orders (one row per order) and, with "
+            "--customers, customers.",
+        ),
+    ] = "SELECT * FROM orders",
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    order_col: OrderCol = None,
+    status_col: StatusCol = None,
+    preset: PresetOpt = None,
+    delimiter: Delimiter = None,
+    decimal: Decimal = None,
+    encoding: Encoding = None,
+    date_format: DateFormat = None,
+    tz: Tz = "UTC",
+    as_of: AsOf = None,
+    zero_orders: ZeroOrders = "ignore",
+    bad_rows: BadRows = "error",
+    customers: Customers = None,
+    output: Output = None,
+    format: Format = None,
+    csv_locale: CsvLocale = "en",
+    debug: Debug = False,
+) -> None:
+    """Run SQL over the canonical orders table and write the result in any format.
+
+    Example: clientela sql orders.csv -q "SELECT channel, sum(amount) FROM orders GROUP BY 1"
+    """
+    _set_debug(debug)
+    from clientela.load import load
+    from clientela.query import check_query
+
+    loaded = load(inputs, _load_options(locals()))
+    check_query(loaded.con, query)
+    _emit(loaded.con, query, [], output, format, inputs, csv_locale)
+
+
+@app.command()
+def sample(
+    output: Annotated[
+        str,
+        typer.Option("-o", "--output", help="Folder to write orders.* and customers.* into."),
+    ] = "sample_data",
+    orders: Annotated[int, typer.Option("--orders", help="Number of orders.")] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 42,
+    format: Annotated[str, typer.Option("--format", help="csv, parquet or ndjson.")] = "csv",
+    locale: Annotated[
+        str, typer.Option("--locale", help="en, or pt-BR for a Brazilian CSV export.")
+    ] = "en",
+    debug: Debug = False,
+) -> None:
+    """Generate realistic example exports (orders and a CRM customers file).
+
+    Example: clientela sample --orders 100000 --locale pt-BR -o demo/
+    """
+    _set_debug(debug)
+    from pathlib import Path
+
+    from clientela import sample as sample_mod
+
+    out_dir = Path(output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise typer.BadParameter(f"{output} is a file; give a folder", param_hint="-o")
+    if orders < 1:
+        raise typer.BadParameter("give at least 1", param_hint="--orders")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = sample_mod.generate(orders=orders, seed=seed)
+    paths = sample_mod.write(data, out_dir, fmt=format, locale=locale)
+    for p in paths:
+        err(f"wrote {p}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn every failure into one line and an exit code."""
+    try:  # typer >= 0.29 vendors click
+        from typer import _click as click
+    except ImportError:  # pragma: no cover - older typer with click installed
+        import click  # type: ignore[no-redef,import-not-found,unused-ignore]
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("CLIENTELA_DEBUG"))
+    code: int = ExitCode.OK
+    try:
+        command = typer.main.get_command(app)
+        command.main(args=args, prog_name="clientela", standalone_mode=False)
+    except typer.Exit as e:
+        code = e.exit_code
+    except typer.Abort:
+        err("clientela: interrupted")
+        code = ExitCode.INTERRUPTED
+    except click.ClickException as e:
+        msg = e.format_message()
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        err(f"clientela: error: {msg}{hint}")
+        code = ExitCode.USAGE
+    except ClientelaError as e:
+        if debug or _debug:
+            import traceback
+
+            traceback.print_exc()
+        err(f"clientela: error: {e.message}")
+        code = e.exit_code
+    except KeyboardInterrupt:
+        err("clientela: interrupted")
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        code = ExitCode.OK
+    except Exception as e:  # a bug: one line, traceback only with --debug
+        if debug or _debug:
+            import traceback
+
+            traceback.print_exc()
+        err(
+            f"clientela: internal error: {type(e).__name__}: {_first_line(e)}"
+            " (this is a bug; run with --debug for the traceback and report it)"
+        )
+        code = ExitCode.BUG
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    sys.exit(code)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head``): stop quietly, without Python's flush error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1383 @@
+"""Loading: export files -> one canonical ``orders`` table in DuckDB (+ ``customers``).
+
+Contract (DESIGN.md, "Canonical input"):
+- :func:`load` reads CSV (any delimiter, gzip), TSV, Parquet and NDJSON files, globs,
+  directories and ``-`` (CSV on stdin), combines them by column name, finds the
+  canonical columns, parses dates and money in the detected (or forced) locale, and
+  materialises the temp table ``orders``: one row per order with customer_id, order_id,
+  order_ts (TIMESTAMP in the reporting zone), order_date, amount (net), n_lines,
+  is_purchase, is_refund, status and the dimension columns (taken from the order's
+  first line). With a CRM file, the temp table ``customers`` holds customer_id plus the
+  CRM attributes.
+- Every dropped row is counted by reason in :class:`LoadReport`; rows that cannot be
+  parsed are an :class:`InputDataError` naming file, column, line numbers and the fix,
+  unless ``bad_rows="skip"``.
+- Inputs are only read. The library never prints: warnings are returned.
+- User-typed values reach SQL as bound parameters or as validated, quoted identifiers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import datetime as dt
+import glob
+import gzip
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clientela.columns import (
+    EXCLUDED_STATUSES,
+    REQUIRED_ROLES,
+    ROLE_FLAGS,
+    BinOp,
+    Col,
+    Expr,
+    Neg,
+    Num,
+    Preset,
+    RoleChoice,
+    detect_roles,
+    expression_columns,
+    get_preset,
+    normalize,
+    suggest_preset,
+)
+from clientela.errors import InputDataError, UsageError
+from clientela.sqlfiles import read_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+DATA_EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".ndjson", ".jsonl", ".json")
+SNIFF_BYTES = 256 * 1024
+SAMPLE_ROWS = 20_000
+MAX_LINE_SIZE = 16 * 1024 * 1024
+
+
+# ------------------------------------------------------------------------------ options
+
+
+@dataclass
+class LoadOptions:
+    """Everything that shapes how inputs become the canonical ``orders`` table.
+
+    Field names match the CLI options (``customer_col`` is ``--customer-col``).
+    """
+
+    customer_col: str | None = None
+    date_col: str | None = None
+    amount_col: str | None = None
+    order_col: str | None = None
+    status_col: str | None = None
+    preset: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None  # "." or ","
+    encoding: str | None = None  # utf-8, utf-8-sig, latin-1, cp1252
+    date_format: str | None = None  # strptime format or dmy / mdy / ymd
+    tz: str = "UTC"
+    as_of: str | dt.date | None = None  # None = last order date; "today"; "yesterday"
+    zero_orders: str = "ignore"  # "ignore" | "purchase"
+    bad_rows: str = "error"  # "error" | "skip"
+    customers: str | None = None  # CRM file
+
+    def validate(self) -> None:
+        if self.zero_orders not in ("ignore", "purchase"):
+            raise UsageError(f"--zero-orders {self.zero_orders!r}: use 'ignore' or 'purchase'")
+        if self.bad_rows not in ("error", "skip"):
+            raise UsageError(f"--bad-rows {self.bad_rows!r}: use 'error' or 'skip'")
+        if self.decimal not in (None, ".", ","):
+            raise UsageError(f"--decimal {self.decimal!r}: use '.' or ','")
+        if self.delimiter is not None:
+            d = _unescape_delimiter(self.delimiter)
+            if len(d) != 1:
+                raise UsageError(
+                    f"--delimiter {self.delimiter!r}: give one character (',' ';' '\\t' '|')"
+                )
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise UsageError(
+                    f"--encoding {self.encoding!r}: unknown encoding; use utf-8, latin-1 or cp1252"
+                ) from None
+
+
+def _unescape_delimiter(d: str) -> str:
+    return {"\\t": "\t", "tab": "\t", "TAB": "\t", "semicolon": ";", "comma": ","}.get(d, d)
+
+
+# ------------------------------------------------------------------------------- report
+
+
+@dataclass
+class FileInfo:
+    """One input file as read."""
+
+    path: str
+    format: str  # csv | parquet | ndjson
+    size: int
+    compression: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadWarning:
+    code: str
+    message: str
+
+
+@dataclass
+class LoadReport:
+    """What happened while loading: mapping, dialect and every count (inspect shows this)."""
+
+    files: list[FileInfo]
+    mapping: dict[str, RoleChoice]
+    dimensions: list[str]
+    dialect: dict[str, str]
+    preset: str | None
+    suggested_preset: str | None
+    as_of: dt.date | None
+    tz: str
+    rows: dict[str, int]  # read, no_customer, duplicate, bad_*, used
+    orders: dict[str, Any]
+    warnings: list[LoadWarning]
+    crm: dict[str, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": [vars(f) for f in self.files],
+            "mapping": {
+                r: {"source": c.source, "reason": c.reason} for r, c in self.mapping.items()
+            },
+            "dimensions": self.dimensions,
+            "dialect": self.dialect,
+            "preset": self.preset,
+            "suggested_preset": self.suggested_preset,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "tz": self.tz,
+            "rows": self.rows,
+            "orders": self.orders,
+            "crm": self.crm,
+            "warnings": [vars(w) for w in self.warnings],
+        }
+
+
+@dataclass
+class Loaded:
+    """The result of :func:`load`: a DuckDB connection holding ``orders`` (and ``customers``)."""
+
+    con: duckdb.DuckDBPyConnection
+    report: LoadReport
+
+    @property
+    def as_of(self) -> dt.date | None:
+        return self.report.as_of
+
+
+# --------------------------------------------------------------------------- utilities
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier, safely quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _duck_message(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text)
+
+
+# ------------------------------------------------------------------------ input files
+
+
+@dataclass
+class _Source:
+    path: Path  # the file DuckDB reads (may be a transcoded temporary copy)
+    shown: str  # the name users typed / see
+    info: FileInfo
+
+
+class _TempFiles:
+    """Temporary files made while loading (stdin copies, transcoded CSVs)."""
+
+    def __init__(self) -> None:
+        self.dir: Path | None = None
+
+    def new(self, suffix: str) -> Path:
+        if self.dir is None:
+            self.dir = Path(tempfile.mkdtemp(prefix="clientela-"))
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=self.dir)
+        os.close(fd)
+        return Path(name)
+
+    def cleanup(self) -> None:
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+def resolve_inputs(inputs: Sequence[str], temp: _TempFiles) -> list[tuple[Path, str]]:
+    """Expand files, globs, directories and ``-`` into (path, shown name) pairs."""
+    if not inputs:
+        raise UsageError("no input given; name one or more files, a glob, a directory or -")
+    out: list[tuple[Path, str]] = []
+    for item in inputs:
+        if item == "-":
+            tmp = temp.new(".csv")
+            with tmp.open("wb") as fh:
+                shutil.copyfileobj(sys.stdin.buffer, fh)
+            out.append((tmp, "<stdin>"))
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and _data_suffix(p) is not None and not p.name.startswith(".")
+            )
+            if not found:
+                raise InputDataError(
+                    f"{item}: the directory holds no data files "
+                    f"({', '.join(DATA_EXTENSIONS)}, optionally .gz)"
+                )
+            out.extend((p, str(p)) for p in found)
+        elif path.exists():
+            out.append((path, item))
+        elif any(ch in item for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
+            files = [m for m in matches if m.is_file()]
+            if not files:
+                raise UsageError(f"{item}: the pattern matches no file")
+            out.extend((m, str(m)) for m in files)
+        else:
+            raise UsageError(f"{item}: no such file or directory")
+    seen: set[Path] = set()
+    unique: list[tuple[Path, str]] = []
+    for p, shown in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((p, shown))
+    return unique
+
+
+def _data_suffix(path: Path) -> str | None:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".gzip"):
+        suffixes = suffixes[:-1]
+    if suffixes and suffixes[-1] in DATA_EXTENSIONS:
+        return suffixes[-1]
+    return None
+
+
+def _read_head(path: Path, compressed: bool, n: int = SNIFF_BYTES) -> bytes:
+    try:
+        if compressed:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(n)
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except (OSError, EOFError) as e:
+        raise InputDataError(f"{path}: cannot be read ({e})") from e
+
+
+def _detect_encoding(head: bytes, truncated: bool) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if truncated and e.start >= len(head) - 4:  # a character cut at the sniff boundary
+            return "utf-8"
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _detect_delimiter(text: str) -> str:
+    import csv
+
+    lines = text.splitlines()[:200]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line may be cut
+    best, best_score = ",", (0, 0.0)
+    for cand in (",", ";", "\t", "|"):
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=cand)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        consistency = counts.count(mode) / len(counts)
+        if mode > 1 and consistency >= 0.8:
+            score = (mode if consistency >= 0.95 else 1, consistency)
+            if score > best_score:
+                best, best_score = cand, score
+    return best
+
+
+def _inspect_file(path: Path, shown: str, opts: LoadOptions, temp: _TempFiles) -> _Source:
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise InputDataError(f"{shown}: cannot be read ({e.strerror})") from e
+    suffix = _data_suffix(path)
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    compressed = magic[:2] == b"\x1f\x8b"
+    if size == 0:
+        raise InputDataError(f"{shown}: the file is empty")
+    if magic == b"PAR1" or suffix in (".parquet", ".pq"):
+        if magic != b"PAR1":
+            raise InputDataError(
+                f"{shown}: not a Parquet file (it does not start with PAR1); if it is a CSV "
+                "export, rename it to .csv"
+            )
+        return _Source(path, shown, FileInfo(shown, "parquet", size))
+    if suffix in (".ndjson", ".jsonl", ".json"):
+        head = _read_head(path, compressed, 4096)
+        if b"\x00" in head:
+            raise InputDataError(f"{shown}: contains NUL bytes; not a text JSON file")
+        return _Source(path, shown, FileInfo(shown, "ndjson", size, "gzip" if compressed else None))
+    # CSV / TSV / text
+    head = _read_head(path, compressed)
+    truncated = len(head) == SNIFF_BYTES
+    nul = head.find(b"\x00")
+    if nul >= 0 and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputDataError(
+            f"{shown}: contains NUL bytes (first at byte {nul}); this is binary data, not a "
+            "CSV export"
+        )
+    encoding = opts.encoding or _detect_encoding(head, truncated)
+    try:
+        text = head.decode(encoding.replace("utf-8-sig", "utf-8"), errors="strict")
+    except UnicodeDecodeError as e:
+        if not (truncated and e.start >= len(head) - 4):
+            raise InputDataError(
+                f"{shown}: not valid {encoding} (byte {e.start}); use --encoding latin-1, "
+                "cp1252 or utf-8"
+            ) from e
+        text = head[: e.start].decode(encoding.replace("utf-8-sig", "utf-8"))
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise InputDataError(f"{shown}: the file holds no text (only blank lines)")
+    if opts.delimiter is not None:
+        delim = _unescape_delimiter(opts.delimiter)
+    elif suffix == ".tsv":
+        delim = "\t"
+    else:
+        delim = _detect_delimiter(text)
+    info = FileInfo(shown, "csv", size, "gzip" if compressed else None, encoding, delim)
+    read_path = path
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-8-sig", "ascii"):
+        read_path = _transcode(path, shown, compressed, encoding, temp)
+    return _Source(read_path, shown, info)
+
+
+def _transcode(path: Path, shown: str, compressed: bool, encoding: str, temp: _TempFiles) -> Path:
+    """Copy a non-UTF-8 text file to a temporary UTF-8 file (streaming, 4 MB chunks)."""
+    out = temp.new(".csv")
+    opener: Any = gzip.open if compressed else open
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    try:
+        with opener(path, "rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(4 * 1024 * 1024):
+                dst.write(decoder.decode(chunk))
+                offset += len(chunk)
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as e:
+        if encoding.lower() == "cp1252":  # bytes undefined in cp1252: fall back to latin-1
+            return _transcode(path, shown, compressed, "latin-1", temp)
+        raise InputDataError(
+            f"{shown}: not valid {encoding} near byte {offset + e.start}; use --encoding"
+        ) from e
+    return out
+
+
+def _reader_sql(src: _Source) -> tuple[str, list[Any]]:
+    """A SELECT over one file, all CSV columns as text, plus the file name as ``_file``."""
+    info = src.info
+    if info.format == "parquet":
+        return "SELECT *, ? AS _file FROM read_parquet(?)", [info.path, str(src.path)]
+    if info.format == "ndjson":
+        return (
+            "SELECT *, ? AS _file FROM read_json(?, format='newline_delimited', records=true)",
+            [info.path, str(src.path)],
+        )
+    return (
+        "SELECT *, ? AS _file FROM read_csv(?, delim=?, quote='\"', escape='\"', header=true, "
+        "all_varchar=true, max_line_size=?, null_padding=false, encoding='utf-8')",
+        [info.path, str(src.path), info.delimiter, MAX_LINE_SIZE],
+    )
+
+
+def _csv_error(src: _Source, err: Exception) -> InputDataError:
+    msg = _duck_message(err)
+    hint = "check the file, or force --delimiter / --encoding"
+    if "unicode" in msg.lower() or "utf" in msg.lower():
+        hint = "use --encoding latin-1 (or cp1252)"
+    elif "column" in msg.lower() or "expected" in msg.lower():
+        hint = "check --delimiter and quoting"
+    line = re.search(r"[Ll]ine:? ?(\d+)", str(err))
+    where = f" near line {line.group(1)}" if line else ""
+    return InputDataError(f"{src.shown}: cannot be read as CSV{where} ({msg}); {hint}")
+
+
+# ------------------------------------------------------------------ value parsing (SQL)
+
+_CURRENCY_RE = re.compile(r"^\s*-?\s*(R\$|US\$|\$|€|£|BRL|USD|EUR)")
+_DATE_ISO = re.compile(
+    r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$"
+)
+_DATE_YMD_SLASH = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?$")
+_DATE_XY = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|UTC)$")
+
+_DATE_ALIASES = {
+    "dmy": "%d/%m/%Y",
+    "dd/mm/yyyy": "%d/%m/%Y",
+    "dd/mm/aaaa": "%d/%m/%Y",
+    "mdy": "%m/%d/%Y",
+    "mm/dd/yyyy": "%m/%d/%Y",
+    "ymd": "%Y-%m-%d",
+    "iso": "iso",
+    "yyyy-mm-dd": "%Y-%m-%d",
+    "aaaa-mm-dd": "%Y-%m-%d",
+}
+
+
+@dataclass
+class _DatePlan:
+    kind: str  # "typed" | "iso" | "formats"
+    formats: list[str]
+    offsets: str  # "none" | "all" | "some"
+    label: str
+    mixed: bool = False
+
+
+def _with_times(fmt: str) -> list[str]:
+    """A date format plus its usual time-of-day variants."""
+    if "%H" in fmt:
+        return [fmt]
+    return [f"{fmt} %H:%M:%S", f"{fmt} %H:%M", f"{fmt}T%H:%M:%S", fmt]
+
+
+def _plan_dates(
+    values: Sequence[str], forced: str | None, column: str, whole_column_max: Any
+) -> _DatePlan:
+    """Decide how to parse a text date column from a sample of its values."""
+    vals = [v.strip() for v in values if v is not None and v.strip()]
+    offsets_n = sum(1 for v in vals if _OFFSET.search(v))
+    offsets = "none" if offsets_n == 0 else ("all" if offsets_n == len(vals) else "some")
+    if forced:
+        fmt = _DATE_ALIASES.get(forced.strip().lower(), forced)
+        if fmt == "iso":
+            return _DatePlan("iso", [], offsets, "ISO 8601 (forced)")
+        if "%" not in fmt:
+            raise UsageError(
+                f"--date-format {forced!r}: give a strptime format such as %d/%m/%Y, or "
+                "dmy / mdy / ymd"
+            )
+        return _DatePlan("formats", _with_times(fmt), offsets, f"{fmt} (forced)")
+    if not vals:
+        return _DatePlan("iso", [], offsets, "ISO 8601")
+    iso = sum(1 for v in vals if _DATE_ISO.match(v))
+    ymd_slash = sum(1 for v in vals if _DATE_YMD_SLASH.match(v))
+    xy = [m for m in (_DATE_XY.match(v) for v in vals) if m]
+    families = [n for n in (iso, ymd_slash, len(xy)) if n]
+    mixed = len(families) > 1
+    if not families:
+        bad = vals[0]
+        raise InputDataError(
+            f"column {column!r}: cannot recognise the date format of values such as {bad!r}; "
+            "give it with --date-format (e.g. --date-format '%d/%m/%Y')"
+        )
+    formats: list[str] = []
+    labels: list[str] = []
+    if xy:
+        sep = xy[0].group(2)
+        year = "%Y" if len(xy[0].group(4)) == 4 else "%y"
+        first_max = max(int(m.group(1)) for m in xy)
+        second_max = max(int(m.group(3)) for m in xy)
+        if first_max <= 12 and second_max <= 12:
+            first_max, second_max = whole_column_max(sep)
+        if first_max > 12 and second_max > 12:
+            raise InputDataError(
+                f"column {column!r}: dates are written both day-first and month-first "
+                f"(values up to {first_max} in the first and {second_max} in the second "
+                "place); fix the export or force one order with --date-format"
+            )
+        if first_max > 12:
+            order = f"%d{sep}%m{sep}{year}"
+        elif second_max > 12:
+            order = f"%m{sep}%d{sep}{year}"
+        else:
+            raise InputDataError(
+                f"column {column!r}: the day/month order of the dates cannot be decided "
+                f"(no value has a day above 12, e.g. {xy[0].group(0)!r}); give it with "
+                f"--date-format '%d{sep}%m{sep}{year}' (day first) or "
+                f"--date-format '%m{sep}%d{sep}{year}' (month first)"
+            )
+        formats += _with_times(order)
+        labels.append(
+            order.replace("%", "")
+            .replace("d", "dd")
+            .replace("m", "mm")
+            .replace("Y", "yyyy")
+            .replace("y", "yy")
+        )
+    if ymd_slash:
+        formats += _with_times("%Y/%m/%d")
+        labels.append("yyyy/mm/dd")
+    if iso and not formats:
+        return _DatePlan(
+            "iso", [], offsets, "ISO 8601" + (" with UTC offsets" if offsets_n else ""), mixed
+        )
+    if iso:
+        labels.append("ISO 8601")
+        formats += ["iso"]
+    return _DatePlan("formats", formats, offsets, " + ".join(labels), mixed)
+
+
+def _date_sql(raw: str, plan: _DatePlan, typ: str) -> tuple[str, list[Any]]:
+    """SQL turning the column ``raw`` (a quoted identifier) into a TIMESTAMP in the zone $tz.
+
+    Returns SQL using ``?`` placeholders and their values (the zone is the last one).
+    """
+    t = typ.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return f"timezone(?, {raw})", ["__TZ__"]
+    if t.startswith("TIMESTAMP") or t == "DATE":
+        return f"CAST({raw} AS TIMESTAMP)", []
+    v = f"trim(CAST({raw} AS VARCHAR))"
+    params: list[Any] = []
+    if plan.kind == "iso":
+        naive = f"TRY_CAST({v} AS TIMESTAMP)"
+        glued = f"regexp_replace({v}, '\\s+([+-]\\d{{2}}:?\\d{{2}})$', '\\1')"
+        aware = f"timezone(?, TRY_CAST({glued} AS TIMESTAMPTZ))"
+        if plan.offsets == "none":
+            return naive, []
+        if plan.offsets == "all":
+            return aware, ["__TZ__"]
+        return (
+            f"CASE WHEN regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}}|UTC)$') THEN {aware} "
+            f"ELSE {naive} END",
+            ["__TZ__"],
+        )
+    fmts = [f for f in plan.formats if f != "iso"]
+    parts = []
+    if fmts:
+        parts.append(f"try_strptime({v}, ?)")
+        params.append(fmts)
+    if "iso" in plan.formats:
+        parts.append(f"TRY_CAST({v} AS TIMESTAMP)")
+    expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+    return expr, params
+
+
+@dataclass
+class _NumberPlan:
+    decimal: str  # "." or ","
+    currency: bool
+    label: str
+    symbols: list[str] = field(default_factory=list)
+
+
+def _plan_number(values: Sequence[str], forced: str | None) -> _NumberPlan:
+    vals = [v.strip() for v in values if v is not None and v.strip()]
+    symbols = sorted({m.group(1) for v in vals if (m := _CURRENCY_RE.match(v))})
+    currency = bool(symbols)
+    if forced:
+        dec = forced
+    else:
+        comma = sum(
+            1
+            for v in vals
+            if (
+                re.search(r",\d{1,3}$", v)
+                and not re.search(r"\.\d+,", v)
+                and not re.search(r",\d{3}$", v)
+            )
+            or re.search(r"\.\d{3},\d+$", v)
+        )
+        dot = sum(1 for v in vals if re.search(r"\.\d{1,2}$", v) or re.search(r",\d{3}\.\d+$", v))
+        dec = "," if comma > dot else "."
+    label = "decimal comma, thousands dot (1.234,56)" if dec == "," else "decimal point"
+    if currency:
+        label += f", currency symbols {', '.join(symbols)}"
+    return _NumberPlan(dec, currency, label, symbols)
+
+
+def _number_sql(raw: str, plan: _NumberPlan, typ: str) -> str:
+    t = typ.upper()
+    if t in (
+        "DOUBLE",
+        "FLOAT",
+        "REAL",
+        "BIGINT",
+        "INTEGER",
+        "SMALLINT",
+        "TINYINT",
+        "HUGEINT",
+        "UBIGINT",
+        "UINTEGER",
+        "USMALLINT",
+        "UTINYINT",
+    ) or t.startswith("DECIMAL"):
+        return f"CAST({raw} AS DOUBLE)"
+    v = f"trim(CAST({raw} AS VARCHAR))"
+    if plan.currency:
+        v = f"replace(regexp_replace({v}, '(R\\$|US\\$|\\$|€|£|BRL|USD|EUR)\\s*', ''), ' ', '')"
+    if plan.decimal == ",":
+        v = f"replace(replace({v}, '.', ''), ',', '.')"
+    else:
+        v = f"replace({v}, ',', '')"
+    return f"TRY_CAST({v} AS DOUBLE)"
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def _detect_tz(con: duckdb.DuckDBPyConnection, tz: str) -> str:
+    if tz.upper() == "UTC":
+        return "UTC"
+    row = con.execute(
+        "SELECT name FROM pg_timezone_names() WHERE lower(name) = lower(?) LIMIT 1", [tz]
+    ).fetchone()
+    if row is None:
+        raise UsageError(
+            f"--tz {tz!r}: unknown time zone; use an IANA name such as America/Sao_Paulo or UTC"
+        )
+    return str(row[0])
+
+
+def parse_as_of(value: str | dt.date | None, tz: str) -> dt.date | None:
+    """``--as-of``: a date, ``today``, ``yesterday`` (in the reporting zone) or None."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = value.strip().lower()
+    if text in ("today", "hoje", "yesterday", "ontem"):
+        from zoneinfo import ZoneInfo
+
+        try:
+            today = dt.datetime.now(ZoneInfo(tz)).date()
+        except Exception:  # zoneinfo data missing: fall back to UTC
+            today = dt.datetime.now(dt.timezone.utc).date()
+        return today if text in ("today", "hoje") else today - dt.timedelta(days=1)
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(text, fmt).date()
+    raise UsageError(f"--as-of {value!r}: use a date YYYY-MM-DD, 'today' or 'yesterday'")
+
+
+def _typeof(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE {view}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def load(
+    inputs: Sequence[str] | str,
+    options: LoadOptions | None = None,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Loaded:
+    """Load export files into the canonical ``orders`` table. See the module docstring."""
+    opts = options or LoadOptions()
+    opts.validate()
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    temp = _TempFiles()
+    try:
+        return _load(list(inputs), opts, con or _connect(), temp)
+    finally:
+        temp.cleanup()
+
+
+def _open_sources(
+    con: duckdb.DuckDBPyConnection, inputs: Sequence[str], opts: LoadOptions, temp: _TempFiles
+) -> tuple[list[_Source], list[str]]:
+    """Inspect every file and create one view ``_src_i`` per file; return the sources and
+    the union of their columns (in first-seen order)."""
+    import duckdb
+
+    sources = [_inspect_file(p, shown, opts, temp) for p, shown in resolve_inputs(inputs, temp)]
+    columns: list[str] = []
+    for src in sources:
+        sql, params = _reader_sql(src)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _probe AS {sql} LIMIT 0", params)
+            cols = [c for c in _typeof(con, "_probe") if c != "_file"]
+        except duckdb.Error as e:
+            if src.info.format == "csv":
+                raise _csv_error(src, e) from e
+            raise InputDataError(
+                f"{src.shown}: cannot be read as {src.info.format} ({_duck_message(e)})"
+            ) from e
+        src.info.columns = cols
+        for c in cols:
+            if c not in columns:
+                columns.append(c)
+    con.execute("DROP TABLE IF EXISTS _probe")
+    return sources, columns
+
+
+def _load(
+    inputs: Sequence[str], opts: LoadOptions, con: duckdb.DuckDBPyConnection, temp: _TempFiles
+) -> Loaded:
+    import duckdb
+
+    started = time.perf_counter()
+    tz = _detect_tz(con, opts.tz)
+    preset: Preset | None = get_preset(opts.preset) if opts.preset else None
+    sources, headers = _open_sources(con, inputs, opts, temp)
+    files_shown = ", ".join(s.shown for s in sources[:3]) + (
+        f" (+{len(sources) - 3} more)" if len(sources) > 3 else ""
+    )
+    suggested = suggest_preset(headers)
+    explicit = {
+        "customer_id": opts.customer_col,
+        "order_ts": opts.date_col,
+        "amount": opts.amount_col,
+        "order_id": opts.order_col,
+        "status": opts.status_col,
+    }
+    mapping = detect_roles(headers, explicit, preset)
+    missing = [r for r in REQUIRED_ROLES if r not in mapping]
+    if missing:
+        raise _missing_columns(missing, headers, files_shown, sources, suggested)
+
+    warnings: list[LoadWarning] = []
+    if preset is None and suggested is not None:
+        warnings.append(
+            LoadWarning(
+                "preset_suggested",
+                f"the header looks like the {suggested.title}; use --preset {suggested.name} to "
+                "read it with that layout's rules",
+            )
+        )
+    if "amount" not in mapping:
+        warnings.append(
+            LoadWarning(
+                "no_amount",
+                "no amount column found: money metrics are unavailable; name one with --amount-col",
+            )
+        )
+    elif mapping["amount"].expression is None:
+        amount_src = normalize(mapping["amount"].source)
+        qty = [h for h in headers if normalize(h) in ("quantity", "quantidade", "qty", "qtd")]
+        if amount_src in ("price", "preco", "unitprice", "precounitario") and qty:
+            warnings.append(
+                LoadWarning(
+                    "unit_price_amount",
+                    f"the amount is taken from {mapping['amount'].source!r} while a "
+                    f"{qty[0]!r} column exists; if that is a unit price, use --amount-col "
+                    f'"{qty[0]} * {mapping["amount"].source}"',
+                )
+            )
+
+    # one relation over every file, combined by column name
+    union_parts: list[str] = []
+    params: list[Any] = []
+    for src in sources:
+        sql, p = _reader_sql(src)
+        union_parts.append(f"({sql})")
+        params.extend(p)
+    union_sql = " UNION ALL BY NAME ".join(union_parts)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _raw_sample AS SELECT * FROM ({union_sql}) "
+            f"LIMIT {SAMPLE_ROWS}",
+            params,
+        )
+    except duckdb.Error as e:
+        raise _read_error(sources, e) from e
+    types = _typeof(con, "_raw_sample")
+
+    # --- plan parsing from the sample
+    roles_cols = {r: c.source for r, c in mapping.items() if c.expression is None}
+    date_col = roles_cols["order_ts"]
+    date_vals = _sample_values(con, date_col)
+
+    def whole_column_max(sep: str) -> tuple[int, int]:
+        q = quote_ident(date_col)
+        row = con.execute(
+            f"SELECT max(TRY_CAST(split_part(trim({q}), ?, 1) AS INTEGER)), "
+            f"max(TRY_CAST(split_part(trim({q}), ?, 2) AS INTEGER)) FROM ({union_sql})",
+            [sep, sep, *params],
+        ).fetchone()
+        assert row is not None
+        return int(row[0] or 0), int(row[1] or 0)
+
+    try:
+        date_plan = (
+            _plan_dates(date_vals, opts.date_format, date_col, whole_column_max)
+            if not _is_temporal(types.get(date_col, "VARCHAR"))
+            else _DatePlan("typed", [], "none", types[date_col])
+        )
+    except InputDataError as e:
+        raise InputDataError(f"{files_shown}: {e.message}") from None
+    if date_plan.mixed:
+        warnings.append(
+            LoadWarning(
+                "mixed_date_formats",
+                f"column {date_col!r} mixes date formats ({date_plan.label}); each value is read "
+                "with the format it matches",
+            )
+        )
+
+    amount_cols: list[str] = []
+    amount_choice = mapping.get("amount")
+    if amount_choice is not None:
+        amount_cols = (
+            expression_columns(amount_choice.expression)
+            if amount_choice.expression is not None
+            else [amount_choice.source]
+        )
+    amount_sample: list[str] = []
+    for c in amount_cols:
+        amount_sample += _sample_values(con, c)
+    num_plan = _plan_number(amount_sample, opts.decimal)
+    if len(num_plan.symbols) > 1:
+        warnings.append(
+            LoadWarning(
+                "currency_mix",
+                f"amounts carry several currency symbols ({', '.join(num_plan.symbols)}); "
+                "totals add different currencies",
+            )
+        )
+
+    # --- the canonical per-line SQL
+    sql_params: list[Any] = []
+
+    def bind(expr_params: list[Any]) -> None:
+        sql_params.extend(tz if p == "__TZ__" else p for p in expr_params)
+
+    cust_q = quote_ident(mapping["customer_id"].source)
+    cust_type = types.get(mapping["customer_id"].source, "VARCHAR").upper()
+    if cust_type in ("DOUBLE", "FLOAT", "REAL") or cust_type.startswith("DECIMAL"):
+        cust = (
+            f"CASE WHEN {cust_q} = round({cust_q}) THEN CAST(CAST({cust_q} AS BIGINT) AS "
+            f"VARCHAR) ELSE CAST({cust_q} AS VARCHAR) END"
+        )
+    else:
+        cust = f"trim(CAST({cust_q} AS VARCHAR))"
+    if preset is not None and preset.strip_float_suffix:
+        cust = f"regexp_replace({cust}, '\\.0+$', '')"
+    cust = f"nullif({_fold_email(cust)}, '')"
+
+    ts_sql, ts_params = _date_sql(quote_ident(date_col), date_plan, types.get(date_col, "VARCHAR"))
+    select = [f"{cust} AS customer_id"]
+    select.append(f"{ts_sql} AS order_ts")
+    bind(ts_params)
+    select.append(
+        f"CASE WHEN nullif(trim(CAST({quote_ident(date_col)} AS VARCHAR)), '') IS NOT NULL "
+        f"AND ({ts_sql}) IS NULL THEN CAST({quote_ident(date_col)} AS VARCHAR) END AS _bad_ts"
+    )
+    bind(ts_params)
+
+    fill_zero = preset is not None and preset.status_order_level
+    if amount_choice is not None:
+
+        def num(col: str) -> str:
+            s = _number_sql(quote_ident(col), num_plan, types.get(col, "VARCHAR"))
+            return f"coalesce({s}, 0)" if fill_zero else s
+
+        if amount_choice.expression is not None:
+            amount_sql = _expr_sql(amount_choice.expression, num)
+        else:
+            amount_sql = num(amount_choice.source)
+        raw_concat = " || ' | ' || ".join(
+            f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '<empty>')" for c in amount_cols
+        )
+        select.append(f"{amount_sql} AS amount")
+        select.append(f"CASE WHEN ({amount_sql}) IS NULL THEN {raw_concat} END AS _bad_amount")
+    else:
+        select.append("CAST(NULL AS DOUBLE) AS amount")
+        select.append("CAST(NULL AS VARCHAR) AS _bad_amount")
+    if "order_id" in mapping:
+        oq = quote_ident(mapping["order_id"].source)
+        select.append(f"nullif(trim(CAST({oq} AS VARCHAR)), '') AS order_id")
+    else:
+        select.append("CAST(NULL AS VARCHAR) AS order_id")
+    if "status" in mapping:
+        sq = quote_ident(mapping["status"].source)
+        select.append(f"nullif(trim(CAST({sq} AS VARCHAR)), '') AS status")
+    else:
+        select.append("CAST(NULL AS VARCHAR) AS status")
+    cancel_cols = [h for h in (preset.cancelled_col if preset else []) if h in headers]
+    if cancel_cols:
+        cq = quote_ident(cancel_cols[0])
+        select.append(f"nullif(trim(CAST({cq} AS VARCHAR)), '') IS NOT NULL AS _cancelled")
+    else:
+        select.append("false AS _cancelled")
+
+    used_sources = {c.source for c in mapping.values() if c.expression is None}
+    canonical = {
+        "customer_id",
+        "order_ts",
+        "amount",
+        "order_id",
+        "status",
+        "order_date",
+        "n_lines",
+        "is_purchase",
+        "is_refund",
+    }
+    dims: list[str] = []
+    for h in headers:
+        if h in used_sources or h.startswith("_"):
+            continue
+        name = h if h not in canonical else f"src_{h}"
+        dims.append(name)
+        select.append(f"{quote_ident(h)} AS {quote_ident(name)}")
+    select.append("_file")
+
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT {', '.join(select)} FROM ({union_sql})",
+            [*sql_params, *params],
+        )
+    except duckdb.Error as e:
+        raise _read_error(sources, e) from e
+    con.execute("DROP TABLE IF EXISTS _raw_sample")
+
+    # --- counts per file and bad rows
+    per_file = dict(con.execute("SELECT _file, count(*) FROM _lines GROUP BY _file").fetchall())
+    for src in sources:
+        src.info.rows = int(per_file.get(src.info.path, 0))
+    rows_read = sum(s.info.rows for s in sources)
+    if rows_read == 0:
+        raise InputDataError(f"{files_shown}: the header is there but there are no data rows")
+
+    bad = con.execute(
+        "SELECT count(*) FILTER (WHERE _bad_ts IS NOT NULL AND customer_id IS NOT NULL), "
+        "count(*) FILTER (WHERE _bad_ts IS NULL AND _bad_amount IS NOT NULL "
+        "AND customer_id IS NOT NULL) FROM _lines"
+    ).fetchone()
+    assert bad is not None
+    bad_ts, bad_amount = int(bad[0]), int(bad[1])
+    if opts.bad_rows == "error" and (bad_ts or bad_amount):
+        raise _bad_rows_error(con, sources, mapping, bad_ts, bad_amount, date_col, amount_cols)
+
+    # --- clean lines: customer present, parsed, exact duplicates dropped
+    key_cols = ["customer_id", "order_ts", "amount", "order_id", "status", "_cancelled", *dims]
+    key_list = ", ".join(quote_ident(c) for c in key_cols)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {key_list}, count(*) AS _copies "
+        "FROM _lines WHERE customer_id IS NOT NULL AND _bad_ts IS NULL AND _bad_amount IS NULL "
+        f"GROUP BY ALL"
+    )
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM _lines WHERE customer_id IS NULL), "
+        "(SELECT coalesce(sum(_copies - 1), 0) FROM _clean), (SELECT count(*) FROM _clean)"
+    ).fetchone()
+    assert row is not None
+    no_customer, duplicates, clean_rows = int(row[0]), int(row[1]), int(row[2])
+    con.execute("DROP TABLE _lines")
+
+    # --- lines -> orders
+    dim_aggs = "".join(f", arg_min({quote_ident(d)}, order_ts) AS {quote_ident(d)}" for d in dims)
+    order_key = "order_id" if "order_id" in mapping else "rowid_"
+    if order_key == "rowid_":
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _clean2 AS SELECT *, row_number() OVER () AS "
+            "rowid_ FROM _clean"
+        )
+        con.execute("DROP TABLE _clean")
+        con.execute("ALTER TABLE _clean2 RENAME TO _clean")
+    excluded = ", ".join(f"'{s}'" for s in EXCLUDED_STATUSES)
+    status_norm = "regexp_replace(lower(strip_accents(status)), '[^a-z0-9]', '', 'g')"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _orders_all AS SELECT customer_id, "
+        f"{'order_id' if order_key == 'order_id' else 'NULL::VARCHAR AS order_id'}, "
+        "min(order_ts) AS order_ts, sum(amount) AS amount, count(*) AS n_lines, "
+        f"{'max(status)' if fill_zero else 'arg_min(status, order_ts)'} AS status, "
+        f"bool_or(_cancelled OR coalesce({status_norm} IN ({excluded}), false)) AS _excluded"
+        f"{dim_aggs} FROM _clean GROUP BY customer_id, {order_key}"
+    )
+    con.execute("DROP TABLE _clean")
+    if fill_zero:  # order-level status only on the first line: decide on the order's status
+        con.execute(
+            f"UPDATE _orders_all SET _excluded = _excluded OR coalesce({status_norm} IN "
+            f"({excluded}), false)"
+        )
+
+    last = con.execute(
+        "SELECT max(order_ts)::DATE, min(order_ts)::DATE FROM _orders_all WHERE NOT _excluded"
+    ).fetchone()
+    assert last is not None
+    as_of = parse_as_of(opts.as_of, tz) or last[0]
+    zero_purchase = opts.zero_orders == "purchase"
+    dim_list = "".join(", " + quote_ident(d) for d in dims)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE orders AS SELECT customer_id, order_id, order_ts, "
+        "CAST(order_ts AS DATE) AS order_date, amount, n_lines, "
+        f"(amount > 0 OR (amount = 0 AND {str(zero_purchase).lower()})) AS is_purchase, "
+        f"coalesce(amount < 0, false) AS is_refund, status{dim_list} "
+        "FROM _orders_all WHERE NOT _excluded AND CAST(order_ts AS DATE) <= ? "
+        "ORDER BY customer_id, order_ts",
+        [as_of],
+    )
+    stats_row = con.execute(
+        "SELECT count(*) FILTER (WHERE _excluded), "
+        "count(*) FILTER (WHERE NOT _excluded AND CAST(order_ts AS DATE) > ?), "
+        "coalesce(sum(n_lines) FILTER (WHERE _excluded), 0), "
+        "coalesce(sum(n_lines) FILTER (WHERE NOT _excluded AND CAST(order_ts AS DATE) > ?), 0)"
+        " FROM _orders_all",
+        [as_of, as_of],
+    ).fetchone()
+    assert stats_row is not None
+    multi_customer_orders = 0
+    if order_key == "order_id":
+        r = con.execute(
+            "SELECT count(*) FROM (SELECT order_id FROM _orders_all WHERE order_id IS NOT NULL "
+            "GROUP BY order_id HAVING count(*) > 1)"
+        ).fetchone()
+        multi_customer_orders = int(r[0]) if r else 0
+    con.execute("DROP TABLE _orders_all")
+
+    orders_stats = _order_stats(con, amount_choice is not None)
+    rows = {
+        "read": rows_read,
+        "no_customer": no_customer,
+        "bad_date": bad_ts if opts.bad_rows == "skip" else 0,
+        "bad_amount": bad_amount if opts.bad_rows == "skip" else 0,
+        "duplicate": duplicates,
+        "status_excluded": int(stats_row[2]),
+        "after_as_of": int(stats_row[3]),
+    }
+    rows["used"] = rows_read - sum(v for k, v in rows.items() if k != "read")
+    orders_stats["excluded_by_status"] = int(stats_row[0])
+    orders_stats["after_as_of"] = int(stats_row[1])
+    orders_stats["lines_clean"] = clean_rows
+
+    if multi_customer_orders:
+        warnings.append(
+            LoadWarning(
+                "order_id_shared",
+                f"{multi_customer_orders} order ids belong to more than one customer; each "
+                "(customer, order id) pair is counted as its own order",
+            )
+        )
+    warnings.extend(_quality_warnings(con, orders_stats, as_of))
+
+    dialect = {
+        "date_format": date_plan.label,
+        "numbers": num_plan.label if amount_choice is not None else "n/a",
+        "tz": tz,
+    }
+    csvs = [s.info for s in sources if s.info.format == "csv"]
+    if csvs:
+        dialect["delimiter"] = ", ".join(sorted({repr(f.delimiter) for f in csvs}))
+        dialect["encoding"] = ", ".join(sorted({str(f.encoding) for f in csvs}))
+
+    crm = None
+    if opts.customers:
+        crm = _load_customers(con, opts, temp)
+    orders_stats["load_seconds"] = round(time.perf_counter() - started, 3)
+    report = LoadReport(
+        files=[s.info for s in sources],
+        mapping=mapping,
+        dimensions=dims,
+        dialect=dialect,
+        preset=preset.name if preset else None,
+        suggested_preset=suggested.name if suggested and not preset else None,
+        as_of=as_of,
+        tz=tz,
+        rows=rows,
+        orders=orders_stats,
+        warnings=warnings,
+        crm=crm,
+    )
+    return Loaded(con, report)
+
+
+def _fold_email(expr: str) -> str:
+    """Customer ids that are e-mail addresses compare case-insensitively: fold them."""
+    return f"CASE WHEN contains({expr}, '@') THEN lower({expr}) ELSE {expr} END"
+
+
+def _is_temporal(typ: str) -> bool:
+    t = typ.upper()
+    return t.startswith("TIMESTAMP") or t == "DATE"
+
+
+def _sample_values(con: duckdb.DuckDBPyConnection, col: str) -> list[str]:
+    q = quote_ident(col)
+    rows = con.execute(
+        f"SELECT DISTINCT CAST({q} AS VARCHAR) FROM _raw_sample WHERE {q} IS NOT NULL LIMIT 5000"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _expr_sql(node: Expr, num: Any) -> str:
+    if isinstance(node, Num):
+        return repr(float(node.value))
+    if isinstance(node, Col):
+        return str(num(node.name))
+    if isinstance(node, Neg):
+        return f"(-{_expr_sql(node.operand, num)})"
+    if isinstance(node, BinOp):
+        op = node.op if node.op in "+-*" else "/"
+        right = _expr_sql(node.right, num)
+        if op == "/":
+            right = f"nullif({right}, 0)"
+        return f"({_expr_sql(node.left, num)} {op} {right})"
+    raise TypeError(node)  # pragma: no cover
+
+
+def _missing_columns(
+    missing: list[str],
+    headers: list[str],
+    files: str,
+    sources: list[_Source],
+    suggested: Preset | None,
+) -> InputDataError:
+    roles = " and ".join(m.replace("_", " ").replace("order ts", "order date") for m in missing)
+    flags = " / ".join(ROLE_FLAGS[m] for m in missing)
+    cols = ", ".join(repr(h) for h in headers[:15]) + (" ..." if len(headers) > 15 else "")
+    hint = f"name it with {flags}"
+    if suggested is not None:
+        hint = f"use --preset {suggested.name}, or {hint}"
+    if len(headers) == 1:
+        only = headers[0]
+        for d in (";", ",", "\t", "|"):
+            if d in only:
+                delim = sources[0].info.delimiter
+                return InputDataError(
+                    f"{files}: only one column was found ({only!r}) using the delimiter "
+                    f"{delim!r}; the file seems to be separated by {d!r}: use --delimiter "
+                    f"{d!r}"
+                )
+    return InputDataError(f"{files}: no {roles} column found among {cols}; {hint}")
+
+
+def _read_error(sources: list[_Source], err: Exception) -> InputDataError:
+    msg = str(err)
+    for src in sources:
+        if str(src.path) in msg or src.shown in msg:
+            return _csv_error(src, err)
+    if len(sources) == 1:
+        return _csv_error(sources[0], err)
+    return InputDataError(f"cannot read the input files ({_duck_message(err)})")
+
+
+def _bad_rows_error(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[_Source],
+    mapping: dict[str, RoleChoice],
+    bad_ts: int,
+    bad_amount: int,
+    date_col: str,
+    amount_cols: list[str],
+) -> InputDataError:
+    """Describe unparseable rows with file, column, line numbers and values."""
+    col = "_bad_ts" if bad_ts else "_bad_amount"
+    n = bad_ts or bad_amount
+    what = (
+        f"order date in column {date_col!r}"
+        if bad_ts
+        else f"amount in {' / '.join(repr(c) for c in amount_cols)}"
+    )
+    fix = "force --date-format" if bad_ts else "force --decimal , or --decimal ."
+    # line numbers: re-read the first affected file in order
+    first = con.execute(
+        f"SELECT _file FROM _lines WHERE {col} IS NOT NULL AND customer_id IS NOT NULL LIMIT 1"
+    ).fetchone()
+    file_name = str(first[0]) if first else sources[0].shown
+    examples = con.execute(
+        f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {col} AS v, customer_id, _file "
+        f"FROM _lines) WHERE v IS NOT NULL AND customer_id IS NOT NULL AND _file = ? "
+        "ORDER BY rn LIMIT 3",
+        [file_name],
+    ).fetchall()
+    src = next((s for s in sources if s.info.path == file_name), sources[0])
+    # row_number over the table follows insertion order: files in order, rows in file order
+    before = sum(s.info.rows for s in sources[: sources.index(src)])
+    header = 1 if src.info.format == "csv" else 0
+    shown = ", ".join(f"line {int(rn) - before + header}: {str(v)[:40]!r}" for rn, v in examples)
+    unit = "line" if src.info.format == "csv" else "row"
+    shown = shown.replace("line", unit)
+    return InputDataError(
+        f"{file_name}: {n} row{'s' if n != 1 else ''} with an unreadable {what} ({shown}); "
+        f"fix the file, {fix}, or skip them with --bad-rows skip"
+    )
+
+
+def _order_stats(con: duckdb.DuckDBPyConnection, has_amount: bool) -> dict[str, Any]:
+    cur = con.execute(read_sql("load_order_stats"))
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    assert row is not None
+    stats: dict[str, Any] = dict(zip(names, row, strict=True))
+    for key in ("refund_value", "net_revenue"):
+        stats[key] = round(float(stats[key]), 2) if has_amount else None
+    for key in (
+        "orders",
+        "customers",
+        "customers_with_purchase",
+        "purchases",
+        "refunds",
+        "zero_value_orders",
+    ):
+        stats[key] = int(stats[key])
+    return stats
+
+
+def _quality_warnings(
+    con: duckdb.DuckDBPyConnection, stats: dict[str, Any], as_of: dt.date
+) -> list[LoadWarning]:
+    out: list[LoadWarning] = []
+    today = dt.date.today()
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE order_date > ?), min(order_date), "
+        "count(*) FILTER (WHERE order_date < DATE '1990-01-01') FROM orders",
+        [today],
+    ).fetchone()
+    assert row is not None
+    if row[0]:
+        out.append(
+            LoadWarning(
+                "future_dates", f"{row[0]} orders are dated after today ({today.isoformat()})"
+            )
+        )
+    if row[2]:
+        out.append(
+            LoadWarning(
+                "ancient_dates", f"{row[2]} orders are dated before 1990 (placeholder dates?)"
+            )
+        )
+    if stats["zero_value_orders"]:
+        out.append(
+            LoadWarning(
+                "zero_value_orders",
+                f"{stats['zero_value_orders']} orders have a total of 0; they are not purchases "
+                "unless --zero-orders purchase",
+            )
+        )
+    if stats["orders"] and stats["refunds"] / stats["orders"] > 0.2:
+        out.append(
+            LoadWarning(
+                "many_refunds",
+                f"{stats['refunds']} of {stats['orders']} orders have a negative total "
+                "(refunds/returns); check the amount column and its sign",
+            )
+        )
+    if stats["orders"] >= 1000:
+        top = con.execute(
+            "SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id "
+            "ORDER BY n DESC, customer_id LIMIT 1"
+        ).fetchone()
+        if top is not None and int(top[1]) >= 100 and int(top[1]) > 0.01 * stats["orders"]:
+            out.append(
+                LoadWarning(
+                    "implausible_customer",
+                    f"customer {str(top[0])[:40]!r} has {top[1]} orders "
+                    f"({100 * int(top[1]) / stats['orders']:.1f}% of all): a guest or test "
+                    "account? exclude it before analysing",
+                )
+            )
+    del as_of
+    return out
+
+
+def _crm_name(h: str) -> str:
+    return "src_customer_id" if h == "customer_id" else h
+
+
+def _load_customers(
+    con: duckdb.DuckDBPyConnection, opts: LoadOptions, temp: _TempFiles
+) -> dict[str, int]:
+    """The CRM file -> temp table ``customers`` (customer_id + attributes)."""
+    import duckdb
+
+    assert opts.customers is not None
+    crm_opts = LoadOptions(encoding=opts.encoding, delimiter=opts.delimiter)
+    pairs = resolve_inputs([opts.customers], temp)
+    sources = [_inspect_file(p, shown, crm_opts, temp) for p, shown in pairs]
+    parts, params = [], []
+    for src in sources:
+        sql, p = _reader_sql(src)
+        parts.append(f"({sql})")
+        params.extend(p)
+    union_sql = " UNION ALL BY NAME ".join(parts)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _crm AS {union_sql}", params)
+    except duckdb.Error as e:
+        raise _read_error(sources, e) from e
+    headers = [c for c in _typeof(con, "_crm") if c != "_file"]
+    shown = opts.customers
+    found = detect_roles(
+        headers, {"customer_id": opts.customer_col if opts.customer_col in headers else None}
+    )
+    if "customer_id" not in found:
+        raise InputDataError(
+            f"{shown}: no customer id column found among "
+            f"{', '.join(repr(h) for h in headers[:15])}; name it with --customer-col"
+        )
+    src_col = found["customer_id"].source
+    q = quote_ident(src_col)
+    cid = _fold_email(f"trim(CAST({q} AS VARCHAR))")
+    attrs = [h for h in headers if h != src_col]
+    attr_sql = "".join(
+        f", any_value({quote_ident(h)}) AS {quote_ident(_crm_name(h))}" for h in attrs
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE customers AS SELECT nullif({cid}, '') AS customer_id"
+        f"{attr_sql} FROM _crm WHERE nullif({cid}, '') IS NOT NULL GROUP BY 1 ORDER BY 1"
+    )
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM _crm), (SELECT count(*) FROM customers), "
+        "(SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o "
+        "WHERE o.customer_id = c.customer_id AND o.is_purchase)), "
+        "(SELECT count(DISTINCT customer_id) FROM orders o WHERE NOT EXISTS "
+        "(SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id))"
+    ).fetchone()
+    con.execute("DROP TABLE _crm")
+    assert row is not None
+    return {
+        "rows": int(row[0]),
+        "customers": int(row[1]),
+        "prospects": int(row[2]),
+        "buyers_not_in_crm": int(row[3]),
+    }
+
+
+def inspect(inputs: Sequence[str] | str, options: LoadOptions | None = None) -> LoadReport:
+    """Load the inputs and return only the report (what ``clientela inspect`` shows)."""
+    loaded = load(inputs, options)
+    try:
+        return loaded.report
+    finally:
+        loaded.con.close()

@@ -1,0 +1,216 @@
+"""The loader: canonical orders, dialect detection, column mapping and row accounting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from clientela.errors import InputDataError, UsageError
+from clientela.load import LoadOptions, load
+from tests.conftest import write
+
+BASIC = """order_id,customer_id,order_ts,amount,status,channel
+1,001,2025-01-03 10:00:00,10.5,paid,web
+2,001,2025-02-03 10:00:00,20,paid,web
+3,002,2025-02-04 11:00:00,-5,paid,app
+3,002,2025-02-04 11:00:00,-5,paid,app
+4,,2025-02-05,7,paid,app
+5,003,2025-02-06,9,cancelled,web
+"""
+
+
+def orders(loaded) -> list[dict]:
+    cur = loaded.con.execute("SELECT * FROM orders ORDER BY customer_id, order_ts, order_id")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def test_basic_accounting(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", BASIC)
+    loaded = load([str(f)])
+    rep = loaded.report
+    assert rep.rows == {
+        "read": 6, "no_customer": 1, "bad_date": 0, "bad_amount": 0, "duplicate": 1,
+        "status_excluded": 1, "after_as_of": 0, "used": 3,
+    }
+    assert rep.orders["orders"] == 3
+    assert rep.orders["purchases"] == 2
+    assert rep.orders["refunds"] == 1
+    assert rep.orders["net_revenue"] == 25.5
+    # the cancelled order is not the last order: as-of is the last kept order's date
+    assert rep.as_of == dt.date(2025, 2, 4)
+    rows = orders(loaded)
+    assert [r["customer_id"] for r in rows] == ["001", "001", "002"]  # leading zeros kept
+    assert rows[2]["is_refund"] and not rows[2]["is_purchase"]
+    assert rows[0]["channel"] == "web"
+
+
+def test_order_lines_group_into_orders(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "pedido,cliente,data_pedido,valor_total,produto\n"
+              "A1,c1,2025-03-01 10:00,10,x\nA1,c1,2025-03-01 09:00,5,y\nA2,c1,2025-03-02,0,z\n")
+    loaded = load([str(f)])
+    rows = orders(loaded)
+    assert len(rows) == 2
+    first = rows[0]
+    assert first["order_id"] == "A1" and first["amount"] == 15 and first["n_lines"] == 2
+    assert first["order_ts"] == dt.datetime(2025, 3, 1, 9, 0)  # earliest line
+    assert first["produto"] == "y"  # dimensions from the order's first line
+    assert rows[1]["amount"] == 0 and not rows[1]["is_purchase"]
+    again = load([str(f)], LoadOptions(zero_orders="purchase"))
+    assert orders(again)[1]["is_purchase"]
+
+
+def test_portuguese_synonyms_and_mapping_reasons(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "Cód. Cliente;Data da Compra;Valor Total;Nº Pedido\n"
+              "0042;05/03/2025;1.234,56;1\n0042;25/03/2025;10,00;2\n")
+    rep = load([str(f)]).report
+    assert rep.mapping["customer_id"].source == "Cód. Cliente"
+    assert rep.mapping["order_ts"].source == "Data da Compra"
+    assert rep.mapping["amount"].source == "Valor Total"
+    assert rep.orders["net_revenue"] == 1244.56
+    assert rep.dialect["delimiter"] == "';'"
+    assert "dd/mm/yyyy" in rep.dialect["date_format"]
+    assert rep.orders["first_order"].startswith("2025-03-05")
+
+
+def test_brazilian_cp1252_with_thousands(tmp_path: Path) -> None:
+    text = ("cliente;data_pedido;valor_total;categoria\n"
+            "A;31/12/2024 23:59:59;1.234,56;Eletrônicos\n"
+            "B;01/01/2025 00:00:01;-89,90;Calçados\n"
+            "A;15/01/2025 12:00:00;12.345.678,90;Acessórios\n")
+    f = write(tmp_path / "br.csv", text, "cp1252")
+    loaded = load([str(f)])
+    rep = loaded.report
+    assert rep.files[0].encoding == "cp1252"
+    assert rep.orders["net_revenue"] == pytest.approx(1234.56 - 89.90 + 12345678.90)
+    cats = {r["categoria"] for r in orders(loaded)}
+    assert cats == {"Eletrônicos", "Calçados", "Acessórios"}
+
+
+def test_utf8_bom(tmp_path: Path) -> None:
+    f = tmp_path / "bom.csv"
+    f.write_bytes(b"\xef\xbb\xbfcustomer_id,order_date,amount\nx,2025-01-01,1\n")
+    rep = load([str(f)]).report
+    assert rep.files[0].encoding == "utf-8-sig"
+    assert rep.mapping["customer_id"].source == "customer_id"
+
+
+def test_month_first_detected_and_ambiguous_is_error(tmp_path: Path) -> None:
+    f = write(tmp_path / "us.csv", "customer,date,amount\na,12/25/2024,1\nb,01/02/2025,2\n")
+    rep = load([str(f)]).report
+    assert rep.orders["last_order"].startswith("2025-01-02")  # January 2nd
+    amb = write(tmp_path / "amb.csv", "customer,date,amount\na,01/02/2025,1\nb,03/04/2025,2\n")
+    with pytest.raises(InputDataError) as e:
+        load([str(amb)])
+    assert "--date-format" in str(e.value) and "amb.csv" in str(e.value)
+    forced = load([str(amb)], LoadOptions(date_format="dmy")).report
+    assert forced.orders["first_order"].startswith("2025-02-01")
+
+
+def test_time_zone_offsets_converted(tmp_path: Path) -> None:
+    f = write(tmp_path / "tz.csv", "customer_id,created_at,total\n"
+              "a,2025-10-07 23:50:26 -0300,1\nb,2025-10-07 09:50:26 +0200,1\n")
+    utc = orders(load([str(f)]))
+    assert {r["customer_id"]: r["order_ts"] for r in utc} == {
+        "a": dt.datetime(2025, 10, 8, 2, 50, 26), "b": dt.datetime(2025, 10, 7, 7, 50, 26)}
+    sp = orders(load([str(f)], LoadOptions(tz="America/Sao_Paulo")))
+    assert {r["customer_id"]: r["order_date"] for r in sp} == {
+        "a": dt.date(2025, 10, 7), "b": dt.date(2025, 10, 7)}
+    with pytest.raises(UsageError, match="--tz"):
+        load([str(f)], LoadOptions(tz="Mars/Olympus"))
+
+
+def test_as_of_inclusive_and_later_orders_ignored(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-01,1\n"
+              "a,2025-01-31 23:59:59,2\nb,2025-02-01 00:00:00,4\n")
+    rep = load([str(f)], LoadOptions(as_of="2025-01-31")).report
+    assert rep.as_of == dt.date(2025, 1, 31)
+    assert rep.orders["orders"] == 2 and rep.orders["net_revenue"] == 3
+    assert rep.rows["after_as_of"] == 1
+    with pytest.raises(UsageError, match="--as-of"):
+        load([str(f)], LoadOptions(as_of="31st of January"))
+    today = load([str(f)], LoadOptions(as_of="today")).report
+    assert today.as_of == dt.date.today()
+
+
+def test_amount_expression_and_injection_refused(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer,date,Quantity,Unit Price\na,2025-01-01,3,2.5\n"
+              "a,2025-01-02,-1,2.5\n")
+    rep = load([str(f)], LoadOptions(amount_col='Quantity * "Unit Price"')).report
+    assert rep.orders["net_revenue"] == 5.0
+    assert rep.mapping["amount"].reason.startswith("expression")
+    for evil in ("Quantity; DROP TABLE orders", "Quantity * (SELECT 1)", "sum(Quantity)",
+                 "Quantity * Price'--"):
+        with pytest.raises(UsageError, match="--amount-col"):
+            load([str(f)], LoadOptions(amount_col=evil))
+
+
+def test_ambiguous_candidates_named(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "cliente,data_pedido,data_compra,valor\na,2025-01-01,"
+              "2025-01-02,1\n")
+    with pytest.raises(UsageError) as e:
+        load([str(f)])
+    msg = str(e.value)
+    assert "'data_pedido'" in msg and "'data_compra'" in msg and "--date-col" in msg
+    rep = load([str(f)], LoadOptions(date_col="data_compra")).report
+    assert rep.mapping["order_ts"].reason == "named with --date-col"
+    assert "data_pedido" in rep.dimensions
+
+
+def test_bad_rows_error_names_lines_and_skip_counts(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer,date,amount\na,2025-01-01,1\nb,2025-13-45,2\n"
+              "c,2025-01-03,abc\nd,ontem,1\n")
+    with pytest.raises(InputDataError) as e:
+        load([str(f)])
+    msg = str(e.value)
+    assert "o.csv" in msg and "line 3" in msg and "line 5" in msg and "--bad-rows skip" in msg
+    rep = load([str(f)], LoadOptions(bad_rows="skip")).report
+    assert rep.rows["bad_date"] == 2 and rep.rows["bad_amount"] == 1 and rep.rows["used"] == 1
+
+
+def test_formats_globs_directories_and_column_orders(tmp_path: Path) -> None:
+    d = tmp_path / "exports"
+    d.mkdir()
+    write(d / "a.csv", "customer_id,order_date,amount\na,2025-01-01,1\n")
+    write(d / "b.csv", "amount,customer_id,order_date,extra\n2,b,2025-01-02,x\n")
+    (d / "c.tsv").write_text("customer_id\torder_date\tamount\nc\t2025-01-03\t4\n")
+    with gzip.open(d / "d.csv.gz", "wt") as fh:
+        fh.write("customer_id,order_date,amount\nd,2025-01-04,8\n")
+    pq.write_table(pa.table({"customer_id": ["e"], "order_date": [dt.date(2025, 1, 5)],
+                             "amount": [16.0]}), d / "e.parquet")
+    (d / "f.ndjson").write_text(json.dumps({"customer_id": "f", "order_date": "2025-01-06",
+                                            "amount": 32}) + "\n")
+    (d / "notes.md").write_text("ignored")
+    rep = load([str(d)]).report
+    assert len(rep.files) == 6
+    assert rep.orders["net_revenue"] == 63 and rep.orders["customers"] == 6
+    assert "extra" in rep.dimensions
+    globbed = load([str(d / "*.csv")]).report
+    assert len(globbed.files) == 2
+    with pytest.raises(UsageError, match="matches no file"):
+        load([str(d / "*.xlsx")])
+
+
+def test_crm_prospects(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\nA@x.com,2025-01-01,1\n")
+    crm = write(tmp_path / "crm.csv", "email,signup,consent\na@x.com,2024-01-01,yes\n"
+                "b@x.com,2024-02-01,no\n")
+    loaded = load([str(f)], LoadOptions(customers=str(crm)))
+    # e-mail ids compare case-insensitively: A@x.com bought, b@x.com is a prospect
+    assert loaded.report.crm == {"rows": 2, "customers": 2, "prospects": 1,
+                                 "buyers_not_in_crm": 0}
+    cust = loaded.con.execute("SELECT customer_id, consent FROM customers").fetchall()
+    assert cust == [("a@x.com", "yes"), ("b@x.com", "no")]
+
+
+def test_inputs_are_never_modified(tmp_path: Path) -> None:
+    f = write(tmp_path / "br.csv", "cliente;data;valor\nA;31/12/2024;1,5\n", "cp1252")
+    before = f.read_bytes(), f.stat().st_mtime_ns
+    load([str(f)])
+    assert (f.read_bytes(), f.stat().st_mtime_ns) == before
