@@ -217,6 +217,7 @@ class _Source:
     path: Path  # the file DuckDB reads (may be a transcoded temporary copy)
     shown: str  # the name users typed / see
     info: FileInfo
+    header: list[str] = field(default_factory=list)  # CSV only
 
 
 class _TempFiles:
@@ -399,7 +400,22 @@ def _inspect_file(path: Path, shown: str, opts: LoadOptions, temp: _TempFiles) -
     read_path = path
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-8-sig", "ascii"):
         read_path = _transcode(path, shown, compressed, encoding, temp)
-    return _Source(read_path, shown, info)
+    return _Source(read_path, shown, info, _header(text, delim))
+
+
+def _header(text: str, delim: str) -> list[str]:
+    """The header row's names, made unique and non-empty (DuckDB needs distinct names)."""
+    import csv
+
+    first = next(csv.reader(io.StringIO(text), delimiter=delim), [])
+    names: list[str] = []
+    for i, raw in enumerate(first, start=1):
+        name = raw.strip() or f"column{i}"
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base}_{n}", n + 1
+        names.append(name)
+    return names
 
 
 def _transcode(path: Path, shown: str, compressed: bool, encoding: str, temp: _TempFiles) -> Path:
@@ -433,23 +449,40 @@ def _reader_sql(src: _Source) -> tuple[str, list[Any]]:
             "SELECT *, ? AS _file FROM read_json(?, format='newline_delimited', records=true)",
             [info.path, str(src.path)],
         )
+    # the header is read by Python (see _inspect_file): no sniffing surprises in DuckDB
     return (
         "SELECT *, ? AS _file FROM read_csv(?, delim=?, quote='\"', escape='\"', header=true, "
-        "all_varchar=true, max_line_size=?, null_padding=false, encoding='utf-8')",
-        [info.path, str(src.path), info.delimiter, MAX_LINE_SIZE],
+        "auto_detect=false, columns=?, max_line_size=?, null_padding=false)",
+        [
+            info.path,
+            str(src.path),
+            info.delimiter,
+            dict.fromkeys(src.header, "VARCHAR"),
+            MAX_LINE_SIZE,
+        ],
     )
 
 
 def _csv_error(src: _Source, err: Exception) -> InputDataError:
+    text = str(err)
     msg = _duck_message(err)
-    hint = "check the file, or force --delimiter / --encoding"
+    line = re.search(r"[Ll]ine:? ?(\d+)", text)
+    where = f" at line {line.group(1)}" if line else ""
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if counts:
+        return InputDataError(
+            f"{src.shown}: line {line.group(1) if line else '?'} has {counts.group(2)} fields "
+            f"where the header has {counts.group(1)} (delimiter {src.info.delimiter!r}); fix "
+            "the quoting of that line or force --delimiter"
+        )
     if "unicode" in msg.lower() or "utf" in msg.lower():
-        hint = "use --encoding latin-1 (or cp1252)"
-    elif "column" in msg.lower() or "expected" in msg.lower():
-        hint = "check --delimiter and quoting"
-    line = re.search(r"[Ll]ine:? ?(\d+)", str(err))
-    where = f" near line {line.group(1)}" if line else ""
-    return InputDataError(f"{src.shown}: cannot be read as CSV{where} ({msg}); {hint}")
+        return InputDataError(
+            f"{src.shown}: not valid UTF-8{where}; use --encoding latin-1 (or cp1252)"
+        )
+    return InputDataError(
+        f"{src.shown}: cannot be read as CSV{where} ({msg}); check the file, or force "
+        "--delimiter / --encoding"
+    )
 
 
 # ------------------------------------------------------------------ value parsing (SQL)
@@ -550,13 +583,7 @@ def _plan_dates(
                 f"--date-format '%m{sep}%d{sep}{year}' (month first)"
             )
         formats += _with_times(order)
-        labels.append(
-            order.replace("%", "")
-            .replace("d", "dd")
-            .replace("m", "mm")
-            .replace("Y", "yyyy")
-            .replace("y", "yy")
-        )
+        labels.append(_format_label(order))
     if ymd_slash:
         formats += _with_times("%Y/%m/%d")
         labels.append("yyyy/mm/dd")
@@ -568,6 +595,13 @@ def _plan_dates(
         labels.append("ISO 8601")
         formats += ["iso"]
     return _DatePlan("formats", formats, offsets, " + ".join(labels), mixed)
+
+
+def _format_label(fmt: str) -> str:
+    """``%d/%m/%Y`` -> ``dd/mm/yyyy``."""
+    for code, label in (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%y", "yy")):
+        fmt = fmt.replace(code, label)
+    return fmt
 
 
 def _date_sql(raw: str, plan: _DatePlan, typ: str) -> tuple[str, list[Any]]:
