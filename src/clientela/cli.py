@@ -298,6 +298,9 @@ def main(argv: list[str] | None = None) -> None:
         _quiet_broken_pipe()
         code = ExitCode.OK
     except Exception as e:  # a bug: one line, traceback only with --debug
+        if _is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
+            err("clientela: interrupted")
+            sys.exit(ExitCode.INTERRUPTED)
         if debug or _debug:
             import traceback
 
@@ -312,6 +315,13 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     sys.exit(code)
+
+
+def _is_interrupt(e: BaseException) -> bool:
+    name = type(e).__name__
+    return name == "InterruptException" or (
+        isinstance(e, RuntimeError) and "Query interrupted" in str(e)
+    )
 
 
 def _first_line(e: BaseException) -> str:
