@@ -228,14 +228,18 @@ class Preset:
     # role -> candidate source headers (the first present wins), or an amount expression
     columns: dict[str, list[str]]
     amount_expression: str | None = None
-    # headers whose presence identifies the layout (all must be present, normalised)
-    signature: tuple[str, ...] = ()
+    # header sets identifying the layout: all headers of one set present (normalised)
+    signatures: tuple[tuple[str, ...], ...] = ()
     # a column whose non-empty value excludes the whole order (e.g. Shopify "Cancelled at")
     cancelled_col: list[str] = field(default_factory=list)
     # order-level fields only on the first line of an order: fill the status down
     status_order_level: bool = False
     # customer ids exported as floats ("13085.0"): drop a trailing ".0"
     strip_float_suffix: bool = False
+    # columns listing refunds as "amount:12.50|reason:...|date:..." (WooCommerce): subtracted
+    refund_items_col: list[str] = field(default_factory=list)
+    # statuses excluded by this layout on top of EXCLUDED_STATUSES (normalised)
+    extra_excluded: tuple[str, ...] = ()
     notes: str = ""
 
 
@@ -250,7 +254,7 @@ PRESETS: dict[str, Preset] = {
             "status": ["Financial Status"],
         },
         amount_expression='"Total" - "Refunded Amount"',
-        signature=("name", "email", "financialstatus", "createdat", "lineitemname", "total"),
+        signatures=(("name", "email", "financialstatus", "createdat", "lineitemname", "total"),),
         cancelled_col=["Cancelled at"],
         status_order_level=True,
         notes="one row per line item; Total and Refunded Amount only on an order's first "
@@ -260,27 +264,31 @@ PRESETS: dict[str, Preset] = {
         name="woocommerce",
         title="WooCommerce orders export",
         columns={
+            # the billing e-mail is set for guests too; Analytics only has the name
             "customer_id": [
-                "Customer Email",
-                "Billing Email",
-                "customer_email",
                 "billing_email",
+                "customer_email",
+                "Billing Email",
+                "Customer Email",
                 "Email (Billing)",
-                "Customer User",
+                "Customer",
             ],
-            "order_ts": ["Order Date", "order_date", "Date", "Date Created"],
-            "order_id": ["Order ID", "order_id", "Order Number", "order_number", "Order #"],
-            "status": ["Order Status", "status", "Status"],
-            "amount": [
-                "Order Total",
-                "order_total",
-                "Order Total Amount",
-                "Net Sales",
-                "N. Revenue",
-            ],
+            "order_ts": ["order_date", "Order Date", "Date"],
+            "order_id": ["order_id", "Order ID", "Order #", "order_number", "Order Number"],
+            "status": ["status", "Order Status", "Status"],
+            "amount": ["order_total", "Order Total", "Order Total Amount", "Net Sales"],
         },
-        signature=("orderid", "orderdate", "orderstatus", "ordertotal"),
-        notes="one row per order; wc- status prefixes accepted; cancelled/failed/refunded excluded",
+        signatures=(
+            ("orderid", "ordernumber", "orderdate", "status", "ordertotal", "orderkey"),
+            ("orderid", "orderdate", "ordertotal", "billingemail"),
+            ("date", "order", "status", "customer", "customertype", "netsales"),
+        ),
+        refund_items_col=["refund_items"],
+        extra_excluded=("pending", "wcpending", "checkoutdraft", "wccheckoutdraft"),
+        notes="Order Export & Import (WebToffee) layout: one row per order, value = "
+        "order_total minus the amounts in refund_items. Analytics > Orders layout: refunds "
+        "are extra rows with negative Net Sales. cancelled/failed/refunded/pending excluded "
+        "(with or without the wc- prefix); on-hold and processing kept",
     ),
     "online-retail": Preset(
         name="online-retail",
@@ -291,7 +299,7 @@ PRESETS: dict[str, Preset] = {
             "order_id": ["Invoice", "InvoiceNo"],
         },
         amount_expression="Quantity * Price",
-        signature=("stockcode", "quantity", "invoicedate"),
+        signatures=(("stockcode", "quantity", "invoicedate"),),
         strip_float_suffix=True,
         notes="one row per invoice line; value = Quantity * Price (UnitPrice); invoices "
         "starting with C are cancellations (negative quantities) and net as refunds",
@@ -300,16 +308,10 @@ PRESETS: dict[str, Preset] = {
 
 
 def suggest_preset(headers: Sequence[str]) -> Preset | None:
-    """The preset whose signature headers are all present, if any."""
+    """The preset one of whose header signatures is fully present, if any."""
     keys = {normalize(h) for h in headers}
     for preset in PRESETS.values():
-        sig = set(preset.signature)
-        if preset.name == "woocommerce":
-            # WooCommerce exports name their columns in several ways; any id + date + total
-            if {"orderid", "orderstatus"} <= keys or {"orderid", "orderdate"} <= keys:
-                return preset
-            continue
-        if sig <= keys:
+        if any(set(sig) <= keys for sig in preset.signatures):
             return preset
     return None
 

@@ -951,6 +951,13 @@ def _load(
             amount_sql = _expr_sql(amount_choice.expression, num)
         else:
             amount_sql = num(amount_choice.source)
+        refund_cols = [h for h in (preset.refund_items_col if preset else []) if h in headers]
+        if refund_cols:  # "amount:12.50|reason:...|date:..." entries are subtracted
+            items = f"CAST({quote_ident(refund_cols[0])} AS VARCHAR)"
+            amount_sql = (
+                f"({amount_sql} - coalesce(list_sum(list_transform(regexp_extract_all({items}, "
+                "'amount:\\s*(-?[0-9]+(?:\\.[0-9]+)?)', 1), lambda x: TRY_CAST(x AS DOUBLE))), 0))"
+            )
         raw_concat = " || ' | ' || ".join(
             f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '<empty>')" for c in amount_cols
         )
@@ -1050,7 +1057,8 @@ def _load(
         )
         con.execute("DROP TABLE _clean")
         con.execute("ALTER TABLE _clean2 RENAME TO _clean")
-    excluded = ", ".join(f"'{s}'" for s in EXCLUDED_STATUSES)
+    excluded_set = EXCLUDED_STATUSES + (preset.extra_excluded if preset else ())
+    excluded = ", ".join(f"'{s}'" for s in excluded_set)
     status_norm = "regexp_replace(lower(strip_accents(status)), '[^a-z0-9]', '', 'g')"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _orders_all AS SELECT customer_id, "
