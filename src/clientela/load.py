@@ -806,7 +806,15 @@ def _load(
         "order_id": opts.order_col,
         "status": opts.status_col,
     }
-    mapping = detect_roles(headers, explicit, preset)
+    preset_hint = (
+        f"; the header looks like the {suggested.title}: try --preset {suggested.name}"
+        if suggested is not None and preset is None
+        else ""
+    )
+    try:
+        mapping = detect_roles(headers, explicit, preset)
+    except UsageError as e:
+        raise UsageError(f"{files_shown}: {e.message}{preset_hint}") from None
     missing = [r for r in REQUIRED_ROLES if r not in mapping]
     if missing:
         raise _missing_columns(missing, headers, files_shown, sources, suggested)
@@ -1029,7 +1037,8 @@ def _load(
     assert bad is not None
     bad_ts, bad_amount = int(bad[0]), int(bad[1])
     if opts.bad_rows == "error" and (bad_ts or bad_amount):
-        raise _bad_rows_error(con, sources, mapping, bad_ts, bad_amount, date_col, amount_cols)
+        e = _bad_rows_error(con, sources, mapping, bad_ts, bad_amount, date_col, amount_cols)
+        raise InputDataError(e.message + preset_hint)
 
     # --- clean lines: customer present, parsed, exact duplicates dropped
     key_cols = ["customer_id", "order_ts", "amount", "order_id", "status", "_cancelled", *dims]
@@ -1271,6 +1280,8 @@ def _bad_rows_error(
     shown = ", ".join(f"line {int(rn) - before + header}: {str(v)[:40]!r}" for rn, v in examples)
     unit = "line" if src.info.format == "csv" else "row"
     shown = shown.replace("line", unit)
+    if not bad_ts and all("<empty>" in str(v) for _, v in examples):
+        fix = "name the amount with --amount-col"
     return InputDataError(
         f"{file_name}: {n} row{'s' if n != 1 else ''} with an unreadable {what} ({shown}); "
         f"fix the file, {fix}, or skip them with --bad-rows skip"

@@ -47,7 +47,7 @@ def drop_rows(header, rows, customer_col):
             duplicate += 1
             continue
         seen.add(key)
-        kept.append(dict(zip(header, row)))
+        kept.append(dict(zip(header, row, strict=True)))
     return kept, no_customer, duplicate
 
 
@@ -120,9 +120,13 @@ def woocommerce(name):
             excluded.append(r["order_id"])
             continue
         refunded = sum(
-            (dec(part.split(":", 1)[1])
-             for item in r["refund_items"].split(";") if item
-             for part in item.split("|") if part.startswith("amount:")),
+            (
+                dec(part.split(":", 1)[1])
+                for item in r["refund_items"].split(";")
+                if item
+                for part in item.split("|")
+                if part.startswith("amount:")
+            ),
             Decimal(0),
         )
         ts = naive_utc(datetime.strptime(r["order_date"], "%Y-%m-%d %H:%M:%S"))
@@ -168,11 +172,23 @@ COMPUTE = {
     "woocommerce_orders_export.csv": woocommerce,
     "woocommerce_analytics_orders.csv": woocommerce_analytics,
     "online_retail.csv": lambda n: uci(n, "InvoiceNo", "CustomerID", "UnitPrice", "%m/%d/%Y %H:%M"),
-    "online_retail_ii.csv": lambda n: uci(n, "Invoice", "Customer ID", "Price", "%Y-%m-%d %H:%M:%S"),
+    "online_retail_ii.csv": lambda n: uci(
+        n, "Invoice", "Customer ID", "Price", "%Y-%m-%d %H:%M:%S"
+    ),
 }
 
-SCALARS = ("rows_read", "rows_no_customer", "rows_duplicate", "orders", "orders_excluded_by_status",
-           "customers", "purchases", "refund_orders", "first_order_ts", "last_order_ts")
+SCALARS = (
+    "rows_read",
+    "rows_no_customer",
+    "rows_duplicate",
+    "orders",
+    "orders_excluded_by_status",
+    "customers",
+    "purchases",
+    "refund_orders",
+    "first_order_ts",
+    "last_order_ts",
+)
 
 
 def main() -> int:
@@ -180,19 +196,25 @@ def main() -> int:
     failures = 0
     for name, compute in COMPUTE.items():
         exp, got = expected[name], compute(name)
-        problems = [f"{k}: expected {exp[k]!r}, got {got[k]!r}" for k in SCALARS if exp[k] != got[k]]
+        problems = [
+            f"{k}: expected {exp[k]!r}, got {got[k]!r}" for k in SCALARS if exp[k] != got[k]
+        ]
         if Decimal(str(exp["net_revenue"])) != got["net_revenue"]:
             problems.append(f"net_revenue: expected {exp['net_revenue']}, got {got['net_revenue']}")
         if sorted(exp["excluded_orders"]) != got["excluded_orders"]:
-            problems.append(f"excluded_orders: {sorted(exp['excluded_orders'])} vs {got['excluded_orders']}")
-        for table in ("order_values", "customer_net_revenue", "customer_orders", "customer_purchases"):
+            problems.append(
+                f"excluded_orders: {sorted(exp['excluded_orders'])} vs {got['excluded_orders']}"
+            )
+        tables = ("order_values", "customer_net_revenue", "customer_orders", "customer_purchases")
+        for table in tables:
             for key, value in exp.get(table, {}).items():
                 actual = got[table].get(key)
                 want = Decimal(str(value)).quantize(CENT) if isinstance(value, float) else value
                 if actual != want:
                     problems.append(f"{table}[{key}]: expected {value}, got {actual}")
-        if set(exp["order_values"]) != set(got["order_values"]):
-            problems.append(f"order ids differ: {sorted(set(exp['order_values']) ^ set(got['order_values']))}")
+        differ = set(exp["order_values"]) ^ set(got["order_values"])
+        if differ:
+            problems.append(f"order ids differ: {sorted(differ)}")
         print(f"{'ok  ' if not problems else 'FAIL'} {name}")
         for p in problems:
             print(f"     {p}")
