@@ -1037,8 +1037,8 @@ def _load(
     assert bad is not None
     bad_ts, bad_amount = int(bad[0]), int(bad[1])
     if opts.bad_rows == "error" and (bad_ts or bad_amount):
-        e = _bad_rows_error(con, sources, mapping, bad_ts, bad_amount, date_col, amount_cols)
-        raise InputDataError(e.message + preset_hint)
+        bad_err = _bad_rows_error(con, sources, mapping, bad_ts, bad_amount, date_col, amount_cols)
+        raise InputDataError(bad_err.message + preset_hint)
 
     # --- clean lines: customer present, parsed, exact duplicates dropped
     key_cols = ["customer_id", "order_ts", "amount", "order_id", "status", "_cancelled", *dims]
