@@ -128,31 +128,38 @@ def test_output_over_input_refused(orders_csv: Path) -> None:
     assert orders_csv.read_bytes() == before
 
 
-def test_ctrl_c_exits_130_without_partial_output(tmp_path: Path) -> None:
-    """SIGINT during a long load: exit 130, one line, no output file."""
-    big = tmp_path / "big.csv"
-    with big.open("w") as fh:
-        fh.write("customer_id,order_date,amount,note\n")
-        line = ",2025-01-01,1.5," + "x" * 200 + "\n"
-        for i in range(400_000):
-            fh.write(f"c{i % 50000}{line[:-1]}{i}\n")
-    out = tmp_path / "out.parquet"
-    env = {**os.environ, "NO_COLOR": "1"}
+def _interrupt(args: list[str], tmp_path: Path, stdin: bytes | None = None) -> tuple[int, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "clientela", "sql", str(big), "-o", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=ROOT,
+        [sys.executable, "-m", "clientela", *args],
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"}, cwd=tmp_path,
     )
-    time.sleep(1.2)
+    if stdin is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)  # and keep the pipe open: the load waits for the rest
+        proc.stdin.flush()
+    time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:  # pragma: no cover - machine too fast to interrupt
-        pytest.skip("the load finished before the signal arrived")
-    assert proc.returncode == 130, err
-    assert err.decode().strip() == "clientela: interrupted"
-    assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
+    return proc.returncode, err.decode()
+
+
+def test_ctrl_c_while_reading_exits_130_without_output(tmp_path: Path) -> None:
+    code, err = _interrupt(["sql", "-", "-o", "out.csv"], tmp_path,
+                           stdin=b"customer_id,order_date,amount\na,2025-01-01,1\n")
+    assert code == 130, err
+    assert err.strip() == "clientela: interrupted"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_inside_a_duckdb_query_exits_130_without_output(tmp_path: Path) -> None:
+    write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-01,1\n")
+    slow = "SELECT sum(x * x) AS s FROM range(1000000000000) t(x)"  # hours: must be cut short
+    code, err = _interrupt(["sql", "o.csv", "-q", slow, "-o", "out.csv"], tmp_path)
+    assert code == 130, err
+    assert err.strip() == "clientela: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
 
 
 def test_import_hygiene() -> None:

@@ -272,7 +272,10 @@ def main(argv: list[str] | None = None) -> None:
     code: int = ExitCode.OK
     try:
         command = typer.main.get_command(app)
-        command.main(args=args, prog_name="clientela", standalone_mode=False)
+        # make_context + invoke, not command.main(): every exception reaches the handlers
+        # below (click's main turns Ctrl-C and broken pipes into its own exit codes)
+        with command.make_context("clientela", args) as ctx:
+            command.invoke(ctx)
     except typer.Exit as e:
         code = e.exit_code
     except typer.Abort:
@@ -280,9 +283,10 @@ def main(argv: list[str] | None = None) -> None:
         code = ExitCode.INTERRUPTED
     except click.ClickException as e:
         msg = e.format_message()
-        ctx = getattr(e, "ctx", None)
-        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        err(f"clientela: error: {msg}{hint}")
+        err_ctx = getattr(e, "ctx", None)
+        if msg:  # (no arguments at all: the help was shown; exit 2 without a message)
+            hint = f" (see '{err_ctx.command_path} --help')" if err_ctx is not None else ""
+            err(f"clientela: error: {msg}{hint}")
         code = ExitCode.USAGE
     except ClientelaError as e:
         if debug or _debug:

@@ -89,6 +89,7 @@ class LoadOptions:
     zero_orders: str = "ignore"  # "ignore" | "purchase"
     bad_rows: str = "error"  # "error" | "skip"
     customers: str | None = None  # CRM file
+    dimensions: list[str] | None = None  # None: carry every other column; else just these
 
     def validate(self) -> None:
         if self.zero_orders not in ("ignore", "purchase"):
@@ -439,22 +440,22 @@ def _transcode(path: Path, shown: str, compressed: bool, encoding: str, temp: _T
     return out
 
 
-def _reader_sql(src: _Source) -> tuple[str, list[Any]]:
-    """A SELECT over one file, all CSV columns as text, plus the file name as ``_file``."""
+def _reader_sql(src: _Source, index: int = 0) -> tuple[str, list[Any]]:
+    """A SELECT over one file, all CSV columns as text, plus the file's index as ``_file``."""
     info = src.info
     if info.format == "parquet":
-        return "SELECT *, ? AS _file FROM read_parquet(?)", [info.path, str(src.path)]
+        return "SELECT *, ? AS _file FROM read_parquet(?)", [index, str(src.path)]
     if info.format == "ndjson":
         return (
             "SELECT *, ? AS _file FROM read_json(?, format='newline_delimited', records=true)",
-            [info.path, str(src.path)],
+            [index, str(src.path)],
         )
     # the header is read by Python (see _inspect_file): no sniffing surprises in DuckDB
     return (
         "SELECT *, ? AS _file FROM read_csv(?, delim=?, quote='\"', escape='\"', header=true, "
         "auto_detect=false, columns=?, max_line_size=?, null_padding=false)",
         [
-            info.path,
+            index,
             str(src.path),
             info.delimiter,
             dict.fromkeys(src.header, "VARCHAR"),
@@ -851,8 +852,8 @@ def _load(
     # one relation over every file, combined by column name
     union_parts: list[str] = []
     params: list[Any] = []
-    for src in sources:
-        sql, p = _reader_sql(src)
+    for index, src in enumerate(sources):
+        sql, p = _reader_sql(src, index)
         union_parts.append(f"({sql})")
         params.extend(p)
     union_sql = " UNION ALL BY NAME ".join(union_parts)
@@ -925,6 +926,8 @@ def _load(
     def bind(expr_params: list[Any]) -> None:
         sql_params.extend(tz if p == "__TZ__" else p for p in expr_params)
 
+    # Level 1 (`inner`): values cast/parsed once, raw columns passed through untouched.
+    # Level 2 (`_lines`): derived flags; raw text is only rendered for rows that failed.
     cust_q = quote_ident(mapping["customer_id"].source)
     cust_type = types.get(mapping["customer_id"].source, "VARCHAR").upper()
     if cust_type in ("DOUBLE", "FLOAT", "REAL") or cust_type.startswith("DECIMAL"):
@@ -936,19 +939,14 @@ def _load(
         cust = f"trim(CAST({cust_q} AS VARCHAR))"
     if preset is not None and preset.strip_float_suffix:
         cust = f"regexp_replace({cust}, '\\.0+$', '')"
-    cust = f"nullif({_fold_email(cust)}, '')"
 
-    ts_sql, ts_params = _date_sql(quote_ident(date_col), date_plan, types.get(date_col, "VARCHAR"))
-    select = [f"{cust} AS customer_id"]
-    select.append(f"{ts_sql} AS order_ts")
-    bind(ts_params)
-    select.append(
-        f"CASE WHEN nullif(trim(CAST({quote_ident(date_col)} AS VARCHAR)), '') IS NOT NULL "
-        f"AND ({ts_sql}) IS NULL THEN CAST({quote_ident(date_col)} AS VARCHAR) END AS _bad_ts"
-    )
+    date_q = quote_ident(date_col)
+    ts_sql, ts_params = _date_sql(date_q, date_plan, types.get(date_col, "VARCHAR"))
+    inner = [f"{cust} AS _cust", f"{ts_sql} AS order_ts", f"{date_q} AS _r_ts"]
     bind(ts_params)
 
     fill_zero = preset is not None and preset.status_order_level
+    amount_raw = [f"_r_a{i}" for i in range(len(amount_cols))]
     if amount_choice is not None:
 
         def num(col: str) -> str:
@@ -966,157 +964,168 @@ def _load(
                 f"({amount_sql} - coalesce(list_sum(list_transform(regexp_extract_all({items}, "
                 "'amount:\\s*(-?[0-9]+(?:\\.[0-9]+)?)', 1), lambda x: TRY_CAST(x AS DOUBLE))), 0))"
             )
-        raw_concat = " || ' | ' || ".join(
-            f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '<empty>')" for c in amount_cols
-        )
-        select.append(f"{amount_sql} AS amount")
-        select.append(f"CASE WHEN ({amount_sql}) IS NULL THEN {raw_concat} END AS _bad_amount")
+        inner.append(f"{amount_sql} AS amount")
+        inner += [f"{quote_ident(c)} AS {r}" for c, r in zip(amount_cols, amount_raw, strict=True)]
     else:
-        select.append("CAST(NULL AS DOUBLE) AS amount")
-        select.append("CAST(NULL AS VARCHAR) AS _bad_amount")
+        inner.append("CAST(NULL AS DOUBLE) AS amount")
     if "order_id" in mapping:
         oq = quote_ident(mapping["order_id"].source)
-        select.append(f"nullif(trim(CAST({oq} AS VARCHAR)), '') AS order_id")
+        inner.append(f"nullif(trim(CAST({oq} AS VARCHAR)), '') AS order_id")
     else:
-        select.append("CAST(NULL AS VARCHAR) AS order_id")
+        inner.append("CAST(NULL AS VARCHAR) AS order_id")
     if "status" in mapping:
         sq = quote_ident(mapping["status"].source)
-        select.append(f"nullif(trim(CAST({sq} AS VARCHAR)), '') AS status")
+        inner.append(f"nullif(trim(CAST({sq} AS VARCHAR)), '') AS status")
     else:
-        select.append("CAST(NULL AS VARCHAR) AS status")
+        inner.append("CAST(NULL AS VARCHAR) AS status")
     cancel_cols = [h for h in (preset.cancelled_col if preset else []) if h in headers]
     if cancel_cols:
         cq = quote_ident(cancel_cols[0])
-        select.append(f"nullif(trim(CAST({cq} AS VARCHAR)), '') IS NOT NULL AS _cancelled")
+        inner.append(f"nullif(trim(CAST({cq} AS VARCHAR)), '') IS NOT NULL AS _cancelled")
     else:
-        select.append("false AS _cancelled")
+        inner.append("false AS _cancelled")
 
-    used_sources = {c.source for c in mapping.values() if c.expression is None}
-    canonical = {
-        "customer_id",
+    dims = _choose_dimensions(headers, mapping, opts.dimensions)
+    for name, h in dims:
+        inner.append(f"{quote_ident(h)} AS {quote_ident(name)}")
+    # exact duplicates are judged on every source column, also those not carried along
+    inner.append(f"hash({', '.join(quote_ident(h) for h in headers)}) AS _h")
+    inner.append("_file")
+
+    raw_amount = " || ' | ' || ".join(
+        f"coalesce(CAST({r} AS VARCHAR), '<empty>')" for r in amount_raw
+    )
+    outer = [
+        f"nullif({_fold_email('_cust')}, '') AS customer_id",
         "order_ts",
+        "CASE WHEN order_ts IS NULL THEN coalesce(nullif(trim(CAST(_r_ts AS VARCHAR)), ''), "
+        "'<empty>') END AS _bad_ts",
         "amount",
+        f"CASE WHEN amount IS NULL THEN {raw_amount} END AS _bad_amount"
+        if amount_choice is not None
+        else "CAST(NULL AS VARCHAR) AS _bad_amount",
         "order_id",
         "status",
-        "order_date",
-        "n_lines",
-        "is_purchase",
-        "is_refund",
-    }
-    dims: list[str] = []
-    for h in headers:
-        if h in used_sources or h.startswith("_"):
-            continue
-        name = h if h not in canonical else f"src_{h}"
-        dims.append(name)
-        select.append(f"{quote_ident(h)} AS {quote_ident(name)}")
-    select.append("_file")
-
+        "_cancelled",
+        *(quote_ident(name) for name, _ in dims),
+        "_h",
+        "_file",
+    ]
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT {', '.join(select)} FROM ({union_sql})",
+            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT {', '.join(outer)} FROM "
+            f"(SELECT {', '.join(inner)} FROM ({union_sql}))",
             [*sql_params, *params],
         )
     except duckdb.Error as e:
         raise _read_error(sources, e) from e
     con.execute("DROP TABLE IF EXISTS _raw_sample")
 
-    # --- counts per file and bad rows
-    per_file = dict(con.execute("SELECT _file, count(*) FROM _lines GROUP BY _file").fetchall())
-    for src in sources:
-        src.info.rows = int(per_file.get(src.info.path, 0))
-    rows_read = sum(s.info.rows for s in sources)
+    # --- counts per file and bad rows (one pass)
+    per_file = con.execute(
+        "SELECT _file, count(*), "
+        "count(*) FILTER (WHERE customer_id IS NULL), "
+        "count(*) FILTER (WHERE _bad_ts IS NOT NULL AND customer_id IS NOT NULL), "
+        "count(*) FILTER (WHERE _bad_ts IS NULL AND _bad_amount IS NOT NULL "
+        "AND customer_id IS NOT NULL) FROM _lines GROUP BY _file"
+    ).fetchall()
+    for r in per_file:
+        sources[int(r[0])].info.rows = int(r[1])
+    rows_read = sum(int(r[1]) for r in per_file)
+    no_customer = sum(int(r[2]) for r in per_file)
+    bad_ts = sum(int(r[3]) for r in per_file)
+    bad_amount = sum(int(r[4]) for r in per_file)
     if rows_read == 0:
         raise InputDataError(f"{files_shown}: the header is there but there are no data rows")
-
-    bad = con.execute(
-        "SELECT count(*) FILTER (WHERE _bad_ts IS NOT NULL AND customer_id IS NOT NULL), "
-        "count(*) FILTER (WHERE _bad_ts IS NULL AND _bad_amount IS NOT NULL "
-        "AND customer_id IS NOT NULL) FROM _lines"
-    ).fetchone()
-    assert bad is not None
-    bad_ts, bad_amount = int(bad[0]), int(bad[1])
     if opts.bad_rows == "error" and (bad_ts or bad_amount):
-        bad_err = _bad_rows_error(con, sources, mapping, bad_ts, bad_amount, date_col, amount_cols)
+        bad_err = _bad_rows_error(con, sources, bad_ts, bad_amount, date_col, amount_cols)
         raise InputDataError(bad_err.message + preset_hint)
 
-    # --- clean lines: customer present, parsed, exact duplicates dropped
-    key_cols = ["customer_id", "order_ts", "amount", "order_id", "status", "_cancelled", *dims]
-    key_list = ", ".join(quote_ident(c) for c in key_cols)
+    # --- exact duplicates: candidates by the row hash (cheap), then exact on the few
+    ok = "customer_id IS NOT NULL AND _bad_ts IS NULL AND _bad_amount IS NULL"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {key_list}, count(*) AS _copies "
-        "FROM _lines WHERE customer_id IS NOT NULL AND _bad_ts IS NULL AND _bad_amount IS NULL "
-        f"GROUP BY ALL"
+        "CREATE OR REPLACE TEMP TABLE _dup AS SELECT _h FROM _lines WHERE "
+        f"{ok} GROUP BY _h HAVING count(*) > 1"
     )
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM _lines WHERE customer_id IS NULL), "
-        "(SELECT coalesce(sum(_copies - 1), 0) FROM _clean), (SELECT count(*) FROM _clean)"
-    ).fetchone()
-    assert row is not None
-    no_customer, duplicates, clean_rows = int(row[0]), int(row[1]), int(row[2])
+    duplicates = 0
+    if con.execute("SELECT count(*) FROM _dup").fetchone() != (0,):
+        key = ", ".join(
+            ["_h", "customer_id", "order_id", "order_ts", "amount", "status", "_cancelled"]
+            + [quote_ident(n) for n, _ in dims]
+        )
+        deleted = con.execute(
+            "DELETE FROM _lines WHERE rowid IN (SELECT rid FROM (SELECT rowid AS rid, "
+            f"row_number() OVER (PARTITION BY {key} ORDER BY rowid) AS k FROM _lines "
+            f"WHERE {ok} AND _h IN (SELECT _h FROM _dup)) WHERE k > 1)"
+        ).fetchone()
+        duplicates = int(deleted[0]) if deleted else 0
+    con.execute("DROP TABLE _dup")
+
+    # --- lines -> orders; excluded statuses decided once per distinct status value
+    excluded_set = set(EXCLUDED_STATUSES + (preset.extra_excluded if preset else ()))
+    statuses = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT status FROM _lines WHERE {ok} AND status IS NOT NULL"
+        ).fetchall()
+    ]
+    excluded_values = [st for st in statuses if normalize(str(st)) in excluded_set]
+    line_excluded = "(_cancelled OR coalesce(list_contains(?, status), false))"
+    has_order = "order_id" in mapping
+    dim_cols = [quote_ident(n) for n, _ in dims]
+    if has_order:  # an order is excluded when any of its lines is cancelled/voided/...
+        status_agg = "max(status)" if fill_zero else "arg_min(status, order_ts)"
+        orders_sql = (
+            "SELECT customer_id, order_id, min(order_ts) AS order_ts, sum(amount) AS amount, "
+            f"count(*) AS n_lines, {status_agg} AS status, bool_or({line_excluded}) AS _excluded"
+            + "".join(f", arg_min({c}, order_ts) AS {c}" for c in dim_cols)
+            + f" FROM _lines WHERE {ok} GROUP BY customer_id, order_id"
+        )
+    else:  # every line is its own order
+        orders_sql = (
+            "SELECT customer_id, order_id, order_ts, amount, 1 AS n_lines, status, "
+            f"{line_excluded} AS _excluded{''.join(', ' + c for c in dim_cols)} "
+            f"FROM _lines WHERE {ok}"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _orders_all AS {orders_sql}", [excluded_values])
     con.execute("DROP TABLE _lines")
 
-    # --- lines -> orders
-    dim_aggs = "".join(f", arg_min({quote_ident(d)}, order_ts) AS {quote_ident(d)}" for d in dims)
-    order_key = "order_id" if "order_id" in mapping else "rowid_"
-    if order_key == "rowid_":
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _clean2 AS SELECT *, row_number() OVER () AS "
-            "rowid_ FROM _clean"
-        )
-        con.execute("DROP TABLE _clean")
-        con.execute("ALTER TABLE _clean2 RENAME TO _clean")
-    excluded_set = EXCLUDED_STATUSES + (preset.extra_excluded if preset else ())
-    excluded = ", ".join(f"'{s}'" for s in excluded_set)
-    status_norm = "regexp_replace(lower(strip_accents(status)), '[^a-z0-9]', '', 'g')"
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _orders_all AS SELECT customer_id, "
-        f"{'order_id' if order_key == 'order_id' else 'NULL::VARCHAR AS order_id'}, "
-        "min(order_ts) AS order_ts, sum(amount) AS amount, count(*) AS n_lines, "
-        f"{'max(status)' if fill_zero else 'arg_min(status, order_ts)'} AS status, "
-        f"bool_or(_cancelled OR coalesce({status_norm} IN ({excluded}), false)) AS _excluded"
-        f"{dim_aggs} FROM _clean GROUP BY customer_id, {order_key}"
-    )
-    con.execute("DROP TABLE _clean")
-    if fill_zero:  # order-level status only on the first line: decide on the order's status
-        con.execute(
-            f"UPDATE _orders_all SET _excluded = _excluded OR coalesce({status_norm} IN "
-            f"({excluded}), false)"
-        )
-
-    last = con.execute(
-        "SELECT max(order_ts)::DATE, min(order_ts)::DATE FROM _orders_all WHERE NOT _excluded"
-    ).fetchone()
+    last = con.execute("SELECT max(order_ts)::DATE FROM _orders_all WHERE NOT _excluded").fetchone()
     assert last is not None
     as_of = parse_as_of(opts.as_of, tz) or last[0]
-    zero_purchase = opts.zero_orders == "purchase"
-    dim_list = "".join(", " + quote_ident(d) for d in dims)
+    if not isinstance(as_of, dt.date):
+        raise InputDataError(f"{files_shown}: no order is left to analyse after the exclusions")
+    if amount_choice is not None:
+        zero = "true" if opts.zero_orders == "purchase" else "false"
+        purchase = f"(amount > 0 OR (amount = 0 AND {zero}))"
+        refund = "coalesce(amount < 0, false)"
+    else:  # no money column: every order counts as a purchase
+        purchase, refund = "true", "false"
+    # a view: the table is not copied; the as-of date is a date object, formatted safely
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE orders AS SELECT customer_id, order_id, order_ts, "
-        "CAST(order_ts AS DATE) AS order_date, amount, n_lines, "
-        f"(amount > 0 OR (amount = 0 AND {str(zero_purchase).lower()})) AS is_purchase, "
-        f"coalesce(amount < 0, false) AS is_refund, status{dim_list} "
-        "FROM _orders_all WHERE NOT _excluded AND CAST(order_ts AS DATE) <= ? "
-        "ORDER BY customer_id, order_ts",
-        [as_of],
+        "CREATE OR REPLACE TEMP VIEW orders AS SELECT customer_id, order_id, order_ts, "
+        f"CAST(order_ts AS DATE) AS order_date, amount, n_lines, {purchase} AS is_purchase, "
+        f"{refund} AS is_refund, status{''.join(', ' + c for c in dim_cols)} "
+        f"FROM _orders_all WHERE NOT _excluded AND CAST(order_ts AS DATE) <= "
+        f"DATE '{as_of.isoformat()}'"
     )
     stats_row = con.execute(
         "SELECT count(*) FILTER (WHERE _excluded), "
         "count(*) FILTER (WHERE NOT _excluded AND CAST(order_ts AS DATE) > ?), "
         "coalesce(sum(n_lines) FILTER (WHERE _excluded), 0), "
-        "coalesce(sum(n_lines) FILTER (WHERE NOT _excluded AND CAST(order_ts AS DATE) > ?), 0)"
-        " FROM _orders_all",
+        "coalesce(sum(n_lines) FILTER (WHERE NOT _excluded AND CAST(order_ts AS DATE) > ?), 0),"
+        " coalesce(sum(n_lines), 0) FROM _orders_all",
         [as_of, as_of],
     ).fetchone()
     assert stats_row is not None
+    clean_rows = int(stats_row[4])
     multi_customer_orders = 0
-    if order_key == "order_id":
-        r = con.execute(
+    if has_order:
+        shared = con.execute(
             "SELECT count(*) FROM (SELECT order_id FROM _orders_all WHERE order_id IS NOT NULL "
             "GROUP BY order_id HAVING count(*) > 1)"
         ).fetchone()
-        multi_customer_orders = int(r[0]) if r else 0
-    con.execute("DROP TABLE _orders_all")
+        multi_customer_orders = int(shared[0]) if shared else 0
 
     orders_stats = _order_stats(con, amount_choice is not None)
     rows = {
@@ -1160,7 +1169,7 @@ def _load(
     report = LoadReport(
         files=[s.info for s in sources],
         mapping=mapping,
-        dimensions=dims,
+        dimensions=[name for name, _ in dims],
         dialect=dialect,
         preset=preset.name if preset else None,
         suggested_preset=suggested.name if suggested and not preset else None,
@@ -1172,6 +1181,47 @@ def _load(
         crm=crm,
     )
     return Loaded(con, report)
+
+
+CANONICAL_NAMES = frozenset(
+    {
+        "customer_id",
+        "order_ts",
+        "amount",
+        "order_id",
+        "status",
+        "order_date",
+        "n_lines",
+        "is_purchase",
+        "is_refund",
+    }
+)
+
+
+def _choose_dimensions(
+    headers: list[str], mapping: dict[str, RoleChoice], wanted: Sequence[str] | None
+) -> list[tuple[str, str]]:
+    """(output name, source header) of the dimension columns carried into ``orders``.
+
+    ``wanted=None`` carries every column not used by a role; a list carries just those
+    (matched like headers are), so analyses only pay for the dimensions they use.
+    """
+    used = {c.source for c in mapping.values() if c.expression is None}
+    free = [h for h in headers if h not in used and not h.startswith("_")]
+    if wanted is None:
+        chosen = free
+    else:
+        chosen = []
+        by_key = {normalize(h): h for h in free}
+        for w in wanted:
+            h = w if w in free else by_key.get(normalize(w))
+            if h is None:
+                raise UsageError(
+                    f"--by {w!r}: no such column among the dimensions ({', '.join(free) or 'none'})"
+                )
+            if h not in chosen:
+                chosen.append(h)
+    return [(h if h not in CANONICAL_NAMES else f"src_{h}", h) for h in chosen]
 
 
 def _fold_email(expr: str) -> str:
@@ -1247,7 +1297,6 @@ def _read_error(sources: list[_Source], err: Exception) -> InputDataError:
 def _bad_rows_error(
     con: duckdb.DuckDBPyConnection,
     sources: list[_Source],
-    mapping: dict[str, RoleChoice],
     bad_ts: int,
     bad_amount: int,
     date_col: str,
@@ -1262,28 +1311,27 @@ def _bad_rows_error(
         else f"amount in {' / '.join(repr(c) for c in amount_cols)}"
     )
     fix = "force --date-format" if bad_ts else "force --decimal , or --decimal ."
-    # line numbers: re-read the first affected file in order
     first = con.execute(
-        f"SELECT _file FROM _lines WHERE {col} IS NOT NULL AND customer_id IS NOT NULL LIMIT 1"
+        f"SELECT min(_file) FROM _lines WHERE {col} IS NOT NULL AND customer_id IS NOT NULL"
     ).fetchone()
-    file_name = str(first[0]) if first else sources[0].shown
+    index = int(first[0]) if first and first[0] is not None else 0
+    # the table keeps each file's rows in file order (DuckDB preserves insertion order)
     examples = con.execute(
-        f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {col} AS v, customer_id, _file "
-        f"FROM _lines) WHERE v IS NOT NULL AND customer_id IS NOT NULL AND _file = ? "
+        f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {col} AS v, customer_id "
+        "FROM _lines WHERE _file = ?) WHERE v IS NOT NULL AND customer_id IS NOT NULL "
         "ORDER BY rn LIMIT 3",
-        [file_name],
+        [index],
     ).fetchall()
-    src = next((s for s in sources if s.info.path == file_name), sources[0])
-    # row_number over the table follows insertion order: files in order, rows in file order
-    before = sum(s.info.rows for s in sources[: sources.index(src)])
+    src = sources[index]
     header = 1 if src.info.format == "csv" else 0
-    shown = ", ".join(f"line {int(rn) - before + header}: {str(v)[:40]!r}" for rn, v in examples)
     unit = "line" if src.info.format == "csv" else "row"
-    shown = shown.replace("line", unit)
+    shown = ", ".join(f"{unit} {int(rn) + header}: {str(v)[:40]!r}" for rn, v in examples)
     if not bad_ts and all("<empty>" in str(v) for _, v in examples):
         fix = "name the amount with --amount-col"
+    if bad_ts and all(str(v) == "<empty>" for _, v in examples):
+        what = f"empty order date in column {date_col!r}"
     return InputDataError(
-        f"{file_name}: {n} row{'s' if n != 1 else ''} with an unreadable {what} ({shown}); "
+        f"{src.shown}: {n} row{'s' if n != 1 else ''} with an unreadable {what} ({shown}); "
         f"fix the file, {fix}, or skip them with --bad-rows skip"
     )
 

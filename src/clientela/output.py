@@ -5,26 +5,40 @@ Contract:
   writes every row in the chosen format. CSV/TSV/Parquet/JSON/NDJSON are written by
   DuckDB (``COPY ... TO``, streaming); xlsx, markdown and the terminal table fetch rows.
 - Files are written atomically (temporary file beside the target, then rename); a
-  failure leaves no file. An output path equal to an input path is refused.
+  failure leaves no file and an existing target untouched. An output path equal to an
+  input path (a file, a file matched by an input glob, or a file inside an input
+  directory) is refused by :func:`check_not_input`.
+- Every text format shows a value the same way: timestamps ``YYYY-MM-DD HH:MM:SS`` in
+  the session time zone (``T`` between date and time in JSON), dates ``YYYY-MM-DD``,
+  everything else as DuckDB casts it to text. The terminal table and markdown take their
+  cells from the same SQL projection, so they agree with the CSV cell for cell (except
+  for the ``'`` that defuses formulas, which only CSV/TSV need).
 - Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are prefixed with ``'``
-  in CSV/TSV so that spreadsheets never run them as formulas; xlsx cells are typed
-  (strings are never formulas).
+  in CSV/TSV (header names included) so that spreadsheets never run them as formulas;
+  xlsx cells are typed (strings are never formulas, numbers and decimals are numbers,
+  dates and timestamps are dates).
 - ``csv_locale="pt-BR"`` writes ``;``-separated CSV with decimal commas, UTF-8 with BOM
   (so Excel in Portuguese opens it right).
-- The writers never print messages; the terminal table goes to the given stream.
+- JSON never holds ``NaN``/``Infinity`` (not JSON): non-finite floats are written as null.
+- The writers never print messages; the terminal table goes to the given stream, laid
+  out for the terminal's width on a terminal and at its natural width otherwise (output
+  to a pipe or file never depends on the terminal). When the reader of stdout goes away
+  (``| head``) the write stops quietly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import decimal
+import glob
 import json
 import math
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -50,8 +64,45 @@ EXTENSIONS: dict[str, str] = {
     ".markdown": "markdown",
 }
 XLSX_MAX_ROWS = 1_048_576  # including the header row
+XLSX_MAX_COLS = 16_384
+XLSX_MAX_TEXT = 32_767  # characters in one cell
 TERMINAL_ROWS = 40
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TEXT_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+JSON_TIMESTAMP = "%Y-%m-%dT%H:%M:%S"
+FETCH_BATCH = 10_000
+_NATURAL_WIDTH = 1_000_000  # off a terminal the table takes its natural width, never folds
+_T = "_clientela_t"  # alias of the wrapped query; its columns are renamed _c1.._cN
+
+_TIMESTAMP_TYPES = frozenset(
+    {
+        "TIMESTAMP",
+        "TIMESTAMP_S",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_NS",
+        "TIMESTAMP WITH TIME ZONE",
+        "TIMESTAMPTZ",
+        "DATETIME",
+    }
+)
+_NUMERIC_TYPES = frozenset(
+    {
+        "DOUBLE",
+        "FLOAT",
+        "BIGINT",
+        "INTEGER",
+        "HUGEINT",
+        "SMALLINT",
+        "TINYINT",
+        "UBIGINT",
+        "UINTEGER",
+        "UHUGEINT",
+        "USMALLINT",
+        "UTINYINT",
+        "BIGNUM",
+        "VARINT",
+    }
+)
 
 
 @dataclass
@@ -74,9 +125,7 @@ class WriteResult:
 def resolve_format(dest: str | None, fmt: str | None, stdout_is_tty: bool) -> str:
     """The format for ``dest``: ``--format`` wins, then the extension, then the default."""
     if fmt is not None:
-        f = fmt.lower().replace("md", "markdown") if fmt.lower() == "md" else fmt.lower()
-        if f == "terminal":
-            f = "table"
+        f = {"md": "markdown", "terminal": "table"}.get(fmt.lower(), fmt.lower())
         if f not in FORMATS:
             raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
         return f
@@ -95,7 +144,8 @@ def resolve_format(dest: str | None, fmt: str | None, stdout_is_tty: bool) -> st
 
 
 def check_not_input(dest: str | None, inputs: Sequence[str]) -> None:
-    """Refuse to write over an input file."""
+    """Refuse to write over an input: a named file, a file a glob matches, or into an
+    input directory (a later run would read the output as input)."""
     if dest is None or dest == "-":
         return
     target = Path(dest).resolve()
@@ -103,22 +153,51 @@ def check_not_input(dest: str | None, inputs: Sequence[str]) -> None:
         if item == "-":
             continue
         p = Path(item)
-        if p.exists() and p.resolve() == target:
-            raise OutputError(
-                f"-o {dest}: that is an input file; inputs are never overwritten, choose "
-                "another output path"
-            )
-        if p.is_dir() and p.resolve() in target.parents:
-            raise OutputError(
-                f"-o {dest}: it is inside the input directory {item}; a later run would read "
-                "it as input. Write it elsewhere"
-            )
+        if p.is_dir():
+            if p.resolve() == target or p.resolve() in target.parents:
+                raise OutputError(
+                    f"-o {dest}: it is inside the input directory {item}; a later run would "
+                    "read it as input. Write it elsewhere"
+                )
+            continue
+        if p.exists():
+            matches = [p]
+        elif any(ch in item for ch in "*?["):
+            matches = [Path(m) for m in glob.glob(item, recursive=True)]
+        else:
+            continue
+        for m in matches:
+            if _same_file(m, target):
+                via = "" if m is p else f" (matched by {item})"
+                raise OutputError(
+                    f"-o {dest}: that is an input file{via}; inputs are never overwritten, "
+                    "choose another output path"
+                )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b:
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, case-insensitive file systems
+    except OSError:
+        return False
+
+
+def _query_text(sql: str) -> str:
+    """The query without trailing ``;`` (it is always wrapped between newlines, so a
+    trailing ``-- comment`` is harmless)."""
+    text = sql.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    return text
 
 
 def _columns(
     con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
 ) -> list[tuple[str, str]]:
-    rows = con.execute(f"DESCRIBE {sql}", list(params)).fetchall()
+    """(name, type) of the result; duplicate names made unique as ``COPY`` writes them."""
+    rows = con.execute(f"DESCRIBE SELECT * FROM (\n{sql}\n)", list(params)).fetchall()
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
@@ -126,22 +205,72 @@ def _qi(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _safe_select(cols: list[tuple[str, str]], fmt: str, csv_locale: str) -> str:
-    """Projection for text formats: formula-looking text defused, decimal commas for pt-BR."""
+def _is_text(t: str) -> bool:
+    t = t.upper()
+    return t in ("VARCHAR", "JSON") or t.startswith(("VARCHAR(", "ENUM("))
+
+
+def _is_fractional(t: str) -> bool:
+    t = t.upper()
+    return t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")
+
+
+def _is_numeric(t: str) -> bool:
+    t = t.upper()
+    return t in _NUMERIC_TYPES or t.startswith("DECIMAL")
+
+
+def _defuse_name(name: str) -> str:
+    return "'" + name if name.startswith(FORMULA_START) else name
+
+
+def _projection(
+    cols: list[tuple[str, str]],
+    sql: str,
+    *,
+    defuse: bool = False,
+    decimal_comma: bool = False,
+    all_text: bool = False,
+    ts_format: str | None = TEXT_TIMESTAMP,
+    json_safe: bool = False,
+) -> str:
+    """``SELECT ... FROM (sql)``: the one projection every writer uses, so formats agree.
+
+    Columns are referenced by position (the subquery's columns are renamed), so duplicate
+    or odd names in the query never pick the wrong column.
+    ``ts_format``: timestamps of any precision or zone as text in that format; None keeps
+    them typed (TIMESTAMPTZ becomes a plain TIMESTAMP in the session time zone).
+    ``defuse``: formula-looking text and header names prefixed with ``'``.
+    ``decimal_comma``: floats and decimals written with ``,``.
+    ``all_text``: every cell as text, as DuckDB writes it in a CSV.
+    ``json_safe``: non-finite floats become null.
+    """
     parts = []
-    for name, typ in cols:
-        q = _qi(name)
+    for i, (name, typ) in enumerate(cols, start=1):
+        ref = f"{_T}._c{i}"
         t = typ.upper()
-        if t == "VARCHAR":
-            parts.append(
-                f"CASE WHEN left({q}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-                f"THEN '''' || {q} ELSE {q} END AS {q}"
+        if t in _TIMESTAMP_TYPES:
+            if ts_format is None:
+                expr = f"CAST({ref} AS TIMESTAMP)" if "Z" in t else ref
+            else:
+                expr = f"strftime(CAST({ref} AS TIMESTAMP), '{ts_format}')"
+        elif defuse and _is_text(t):
+            v = f"CAST({ref} AS VARCHAR)"
+            expr = (
+                f"CASE WHEN left({v}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+                f"THEN '''' || {v} ELSE {v} END"
             )
-        elif csv_locale == "pt-BR" and (t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")):
-            parts.append(f"replace(CAST({q} AS VARCHAR), '.', ',') AS {q}")
+        elif decimal_comma and _is_fractional(t):
+            expr = f"replace(CAST({ref} AS VARCHAR), '.', ',')"
+        elif json_safe and t in ("DOUBLE", "FLOAT"):
+            expr = f"CASE WHEN isfinite({ref}) THEN {ref} END"
+        elif all_text:
+            expr = f"CAST({ref} AS VARCHAR)"
         else:
-            parts.append(q)
-    return ", ".join(parts)
+            expr = ref
+        parts.append(f"{expr} AS {_qi(_defuse_name(name) if defuse else name)}")
+    aliases = ", ".join(f"_c{i}" for i in range(1, len(cols) + 1))
+    return f"SELECT {', '.join(parts)} FROM (\n{sql}\n) AS {_T}({aliases})"
 
 
 def write(
@@ -160,56 +289,121 @@ def write(
     if opts.csv_locale not in ("en", "pt-BR"):
         raise UsageError(f"--csv-locale {opts.csv_locale!r}: use 'en' or 'pt-BR'")
     out = stdout if stdout is not None else sys.stdout
-    tty = out.isatty() if stdout_is_tty is None else stdout_is_tty
+    tty = _isatty(out) if stdout_is_tty is None else stdout_is_tty
     f = resolve_format(dest, fmt, tty)
-    if f == "table":
-        return _write_table(con, sql, params, out, opts)
-    writer = WRITERS[f]
+    query = _query_text(sql)
     if dest is None or dest == "-":
+        if f == "table":
+            return _write_table(con, query, params, out, opts, tty)
         if f in ("parquet", "xlsx"):
             raise UsageError(
                 f"{f} cannot be written to the terminal or a pipe; give a file with -o"
             )
-        # written whole to a temporary file first, so an error never leaves half a table
-        fd, name = tempfile.mkstemp(prefix="clientela-stdout-", suffix=f".{f}")
-        os.close(fd)
-        tmp = Path(name)
-        try:
-            rows = writer(con, sql, params, tmp, opts)
-            with tmp.open("rb") as fh:
-                _copy_to_stdout(fh, out)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        return WriteResult("-", f, rows)
-    parent = Path(dest).parent
+        return _write_stdout(con, query, params, f, out, opts)
+    if f == "table":
+        raise UsageError(
+            f"-o {dest}: --format table is for the terminal; for a text table in a file "
+            "use --format markdown"
+        )
+    return _write_file(con, query, params, f, dest, opts)
+
+
+def _isatty(out: IO[str]) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _write_stdout(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    f: str,
+    out: IO[str],
+    opts: WriteOptions,
+) -> WriteResult:
+    # written whole to a temporary file first, so an error never leaves half a table
+    fd, name = tempfile.mkstemp(prefix="clientela-stdout-", suffix=f".{f}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        rows = WRITERS[f](con, sql, params, tmp, opts)
+        with tmp.open("rb") as fh:
+            _copy_to_stdout(fh, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return WriteResult("-", f, rows)
+
+
+def _write_file(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    f: str,
+    dest: str,
+    opts: WriteOptions,
+) -> WriteResult:
+    target = Path(dest)
+    parent = target.parent
     if not parent.exists():
         raise OutputError(f"-o {dest}: the folder {parent} does not exist")
-    with atomic_path(dest) as tmp:
-        rows = writer(con, sql, params, tmp, opts)
+    if not parent.is_dir():
+        raise OutputError(f"-o {dest}: {parent} is not a folder")
+    if target.is_dir():
+        raise OutputError(f"-o {dest}: that is a folder; give a file name inside it")
+    try:
+        with atomic_path(target) as tmp:
+            rows = WRITERS[f](con, sql, params, tmp, opts)
+    except OSError as e:  # permission denied, disk full...: the target is left as it was
+        raise OutputError(f"-o {dest}: cannot write it: {e.strerror or e}") from e
     return WriteResult(dest, f, rows)
 
 
 def _copy_to_stdout(fh: IO[bytes], out: IO[str]) -> None:
-    out.flush()
-    buffer = getattr(out, "buffer", None)
-    if buffer is not None:
-        shutil.copyfileobj(fh, buffer)
-        buffer.flush()
-    else:  # a text-only stream (tests): decode
-        out.write(fh.read().decode("utf-8"))
+    try:
         out.flush()
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            shutil.copyfileobj(fh, buffer)
+            buffer.flush()
+        else:  # a text-only stream (tests): decode
+            out.write(fh.read().decode("utf-8"))
+            out.flush()
+    except BrokenPipeError:
+        _reader_gone(out)
+
+
+def _reader_gone(out: IO[str]) -> None:
+    """The reader of ``out`` went away (``| head``): stop quietly.
+
+    What is still buffered, and anything written later, goes to the null device, so
+    neither this write nor Python's final flush reports a broken pipe.
+    """
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        fd = out.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> int:
-    row = con.execute(f"SELECT count(*) FROM ({sql})", list(params)).fetchone()
+    row = con.execute(f"SELECT count(*) FROM (\n{sql}\n)", list(params)).fetchone()
     return int(row[0]) if row else 0
 
 
 def _copy(
     con: duckdb.DuckDBPyConnection, select: str, params: Sequence[Any], path: Path, options: str
-) -> None:
-    con.execute(f"COPY ({select}) TO '{_sql_str(str(path))}' ({options})", list(params))
+) -> int:
+    """``COPY (select) TO path``; returns the number of rows written, as COPY reports it
+    (the query runs once: no second pass to count)."""
+    row = con.execute(
+        f"COPY ({select}) TO '{_sql_str(str(path))}' ({options})", list(params)
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _sql_str(s: str) -> str:
@@ -227,24 +421,23 @@ def _write_csv(
     cols = _columns(con, sql, params)
     pt = opts.csv_locale == "pt-BR" and delim == ","
     sep = ";" if pt else delim
-    select = f"SELECT {_safe_select(cols, 'csv', 'pt-BR' if pt else 'en')} FROM ({sql})"
+    select = _projection(cols, sql, defuse=True, decimal_comma=pt)
     sep_sql = "\\t" if sep == "\t" else sep
-    _copy(
-        con,
-        select,
-        params,
-        path,
-        f"FORMAT csv, HEADER true, DELIMITER '{sep_sql}', DATEFORMAT '%Y-%m-%d', "
-        "TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S'",
-    )
-    if pt:  # UTF-8 BOM so that Excel in Portuguese reads accents right
-        body = path.with_name(path.name + ".body")
-        path.rename(body)
+    copy_options = f"FORMAT csv, HEADER true, DELIMITER '{sep_sql}', DATEFORMAT '%Y-%m-%d'"
+    if not pt:
+        return _copy(con, select, params, path, copy_options)
+    # UTF-8 BOM so that Excel in Portuguese reads accents right: COPY writes the body
+    # beside the file, the file gets the BOM and the body, the body goes (even on error)
+    body = path.with_name(path.name + ".body")
+    try:
+        rows = _copy(con, select, params, body, copy_options)
         with body.open("rb") as src, path.open("wb") as dst:
             dst.write(b"\xef\xbb\xbf")
             shutil.copyfileobj(src, dst)
-        body.unlink()
-    return _count(con, sql, params)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            body.unlink()
+    return rows
 
 
 def _write_tsv(
@@ -262,8 +455,8 @@ def _write_parquet(
             f"'{_sql_str(str(k))}': '{_sql_str(_meta_text(v))}'" for k, v in opts.metadata.items()
         )
         kv = f", KV_METADATA {{{items}}}"
-    _copy(con, f"SELECT * FROM ({sql})", params, path, f"FORMAT parquet, COMPRESSION zstd{kv}")
-    return _count(con, sql, params)
+    select = f"SELECT * FROM (\n{sql}\n)"
+    return _copy(con, select, params, path, f"FORMAT parquet, COMPRESSION zstd{kv}")
 
 
 def _meta_text(v: Any) -> str:
@@ -271,38 +464,46 @@ def _meta_text(v: Any) -> str:
 
 
 def _write_json(
-    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], path: Path, opts: WriteOptions
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    path: Path,
+    opts: WriteOptions,
+    array: bool = True,
 ) -> int:
-    _copy(
+    cols = _columns(con, sql, params)
+    select = _projection(cols, sql, ts_format=JSON_TIMESTAMP, json_safe=True)
+    return _copy(
         con,
-        f"SELECT * FROM ({sql})",
+        select,
         params,
         path,
-        "FORMAT json, ARRAY true, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'",
+        f"FORMAT json, ARRAY {'true' if array else 'false'}, DATEFORMAT '%Y-%m-%d'",
     )
-    return _count(con, sql, params)
 
 
 def _write_ndjson(
     con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], path: Path, opts: WriteOptions
 ) -> int:
-    _copy(
-        con,
-        f"SELECT * FROM ({sql})",
-        params,
-        path,
-        "FORMAT json, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'",
-    )
-    return _count(con, sql, params)
+    return _write_json(con, sql, params, path, opts, array=False)
 
 
 def _fetch(
-    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], limit: int | None = None
-) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
-    cols = _columns(con, sql, params)
-    q = f"SELECT * FROM ({sql})" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    rows = con.execute(q, list(params)).fetchall()
-    return [c[0] for c in cols], [c[1] for c in cols], rows
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    cols: list[tuple[str, str]],
+    *,
+    as_text: bool,
+    limit: int | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """The rows, in batches: typed (xlsx) or as text exactly as the CSV writes them."""
+    q = _projection(cols, sql, all_text=True) if as_text else _projection(cols, sql, ts_format=None)
+    if limit is not None:
+        q += f" LIMIT {int(limit)}"
+    cur = con.execute(q, list(params))
+    while batch := cur.fetchmany(FETCH_BATCH):
+        yield from batch
 
 
 def _write_xlsx(
@@ -314,9 +515,14 @@ def _write_xlsx(
             f"{n:,} rows do not fit in an xlsx sheet (at most {XLSX_MAX_ROWS - 1:,}); write "
             "CSV or Parquet instead (-o FILE.csv / FILE.parquet)"
         )
+    cols = _columns(con, sql, params)
+    if len(cols) > XLSX_MAX_COLS:
+        raise OutputError(
+            f"{len(cols):,} columns do not fit in an xlsx sheet (at most {XLSX_MAX_COLS:,}); "
+            "write CSV or Parquet instead (-o FILE.csv / FILE.parquet)"
+        )
     import xlsxwriter
 
-    names, types, rows = _fetch(con, sql, params)
     wb = xlsxwriter.Workbook(
         str(path),
         {
@@ -328,6 +534,9 @@ def _write_xlsx(
         },
     )
     try:
+        names = [c[0] for c in cols]
+        types = [c[1] for c in cols]
+        rows = _fetch(con, sql, params, cols, as_text=False)
         write_sheet(wb, opts.sheet_name, names, types, rows)
         if opts.metadata:
             meta = wb.add_worksheet("metadata")
@@ -336,7 +545,7 @@ def _write_xlsx(
             meta.write_string(0, 1, "value", bold)
             for i, (k, v) in enumerate(opts.metadata.items(), start=1):
                 meta.write_string(i, 0, str(k))
-                meta.write_string(i, 1, v if isinstance(v, str) else json.dumps(v, default=str))
+                meta.write_string(i, 1, _meta_text(v)[:XLSX_MAX_TEXT])
             meta.set_column(0, 0, 24)
             meta.set_column(1, 1, 80)
     finally:
@@ -345,9 +554,13 @@ def _write_xlsx(
 
 
 def write_sheet(
-    wb: Any, name: str, names: list[str], types: list[str], rows: Sequence[Sequence[Any]]
+    wb: Any, name: str, names: list[str], types: list[str], rows: Iterable[Sequence[Any]]
 ) -> Any:
-    """One typed sheet: bold frozen header, typed cells, widths from the content."""
+    """One typed sheet: bold frozen header, typed cells, widths from the content.
+
+    Numbers (int, float, Decimal) are numeric cells, dates and timestamps date cells,
+    booleans boolean cells, anything else a string cell (never a formula).
+    """
     ws = wb.add_worksheet(name[:31])
     bold = wb.add_format({"bold": True, "bottom": 1})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
@@ -361,11 +574,13 @@ def write_sheet(
                 continue
             if isinstance(v, bool):
                 ws.write_boolean(i, j, v)
-            elif isinstance(v, (int, float)):
-                if isinstance(v, float) and not math.isfinite(v):
-                    ws.write_string(i, j, str(v))
-                else:
+            elif isinstance(v, (int, float, decimal.Decimal)):
+                if math.isfinite(v):
                     ws.write_number(i, j, v)
+                else:
+                    ws.write_string(i, j, str(v))
+                if i <= 1000:
+                    widths[j] = max(widths[j], min(60, len(str(v)) + 2))
             elif isinstance(v, dt.datetime):
                 ws.write_datetime(i, j, v.replace(tzinfo=None), ts_fmt)
                 widths[j] = max(widths[j], 20)
@@ -374,7 +589,7 @@ def write_sheet(
                 widths[j] = max(widths[j], 12)
             else:
                 s = str(v) if not isinstance(v, (list, dict)) else json.dumps(v, default=str)
-                ws.write_string(i, j, s[:32767])
+                ws.write_string(i, j, s[:XLSX_MAX_TEXT])
                 if i <= 1000:
                     widths[j] = max(widths[j], min(60, len(s) + 2))
     for j, w in enumerate(widths):
@@ -385,50 +600,40 @@ def write_sheet(
 
 
 def _md_cell(v: Any) -> str:
-    if v is None:
-        return ""
-    s = v.isoformat(sep=" ") if isinstance(v, dt.datetime) else str(v)
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    s = cell_text(v).replace("\\", "\\\\").replace("|", "\\|")
+    return s.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
 def _write_markdown(
     con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], path: Path, opts: WriteOptions
 ) -> int:
-    names, types, rows = _fetch(con, sql, params)
-    numeric = [_is_numeric(t) for t in types]
+    cols = _columns(con, sql, params)
+    n = 0
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write("| " + " | ".join(_md_cell(n) for n in names) + " |\n")
-        fh.write("|" + "|".join("---:" if num else "---" for num in numeric) + "|\n")
-        for row in rows:
+        fh.write("| " + " | ".join(_md_cell(name) for name, _ in cols) + " |\n")
+        fh.write("|" + "|".join("---:" if _is_numeric(t) else "---" for _, t in cols) + "|\n")
+        for row in _fetch(con, sql, params, cols, as_text=True):
             fh.write("| " + " | ".join(_md_cell(v) for v in row) + " |\n")
-    return len(rows)
-
-
-def _is_numeric(t: str) -> bool:
-    t = t.upper()
-    return t in (
-        "DOUBLE",
-        "FLOAT",
-        "BIGINT",
-        "INTEGER",
-        "HUGEINT",
-        "SMALLINT",
-        "TINYINT",
-        "UBIGINT",
-        "UINTEGER",
-    ) or t.startswith("DECIMAL")
+            n += 1
+    return n
 
 
 def cell_text(v: Any) -> str:
-    """A value as the terminal shows it: the same text the CSV writer puts in the cell."""
+    """A value as the terminal shows it: the same text the CSV writer puts in the cell.
+
+    The table and markdown writers fetch cells already as text (DuckDB's own conversion,
+    the one the CSV writer uses), so this only turns NULL into an empty cell for them;
+    for Python values it follows the CSV for the common types (bool, timestamps, dates,
+    numbers, text).
+    """
     if v is None:
         return ""
+    if isinstance(v, str):
+        return v
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return repr(v)
+        return v.strftime(TEXT_TIMESTAMP)
     return str(v)
 
 
@@ -438,25 +643,42 @@ def _write_table(
     params: Sequence[Any],
     out: IO[str],
     opts: WriteOptions,
+    tty: bool,
 ) -> WriteResult:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     n = _count(con, sql, params)
-    names, types, rows = _fetch(con, sql, params, limit=opts.max_terminal_rows)
-    table = Table(title=opts.title, header_style="bold", show_edge=False, pad_edge=False)
-    for name, t in zip(names, types, strict=True):
-        table.add_column(name, justify="right" if _is_numeric(t) else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*(cell_text(v) for v in row))
+    cols = _columns(con, sql, params)
+    # every cell is Text, never markup: "[b]" or ":smile:" in the data shows as it is
+    table = Table(
+        title=Text(opts.title) if opts.title else None,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+    )
+    for name, t in cols:
+        table.add_column(Text(name), justify="right" if _is_numeric(t) else "left", overflow="fold")
+    shown = 0
+    for row in _fetch(con, sql, params, cols, as_text=True, limit=opts.max_terminal_rows):
+        table.add_row(*(Text(cell_text(v)) for v in row))
+        shown += 1
     console = Console(
         file=out,
+        force_terminal=tty,  # escape codes only on a terminal, whatever FORCE_COLOR says
+        width=None if tty else _NATURAL_WIDTH,  # off a terminal: never folded to COLUMNS
         no_color=bool(os.environ.get("NO_COLOR")) or None,
         highlight=False,
+        markup=False,
+        emoji=False,
         soft_wrap=False,
     )
-    console.print(table)
-    shown = len(rows)
+    try:
+        console.print(table)
+        out.flush()
+    except BrokenPipeError:
+        _reader_gone(out)
     return WriteResult("-", "table", n, truncated_to=shown if shown < n else None)
 
 
