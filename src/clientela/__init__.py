@@ -11,15 +11,25 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["LoadOptions", "__version__", "inspect", "load"]
+__all__ = [
+    "LoadOptions", "RfmParams", "__version__", "compute_btyd", "compute_rfm", "inspect", "load",
+    "rfm",
+]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
     from clientela.load import LoadOptions, inspect, load
+    from clientela.rfm import RfmParams, compute_btyd, compute_rfm, rfm
+
+_LAZY = {
+    "load": "clientela.load", "inspect": "clientela.load", "LoadOptions": "clientela.load",
+    "rfm": "clientela.rfm", "RfmParams": "clientela.rfm", "compute_rfm": "clientela.rfm",
+    "compute_btyd": "clientela.rfm",
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("load", "inspect", "LoadOptions"):
-        from clientela import load as _load
+    if name in _LAZY:
+        import importlib
 
-        return getattr(_load, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'clientela' has no attribute {name!r}")

@@ -226,6 +226,218 @@ def sql(
 
 
 @app.command()
+def rfm(
+    inputs: Inputs,
+    bins: Annotated[int, typer.Option("--bins", help="Scores 1..N per dimension (2-10).")] = 5,
+    scoring: Annotated[
+        str, typer.Option("--scoring", help="quantile (tie-aware) or fixed (--r/f/m-cuts).")
+    ] = "quantile",
+    r_cuts: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--r-cuts", help="Fixed recency thresholds in days, best first: 30,90,180,365."
+        ),
+    ] = None,
+    f_cuts: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--f-cuts", help="Fixed purchase-count thresholds, ascending: 2,3,5,10."),
+    ] = None,
+    m_cuts: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--m-cuts", help="Fixed net-revenue thresholds, ascending: 100,250,500,1000."),
+    ] = None,
+    segments: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--segments",
+            help="Segment map: rfm10 (R x F, default), rfm11 (R x (F+M)/2), or a TOML file.",
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Labels and actions: en or pt.")] = "en",
+    by: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--by", help="Score within groups of this column (channel, state...)."),
+    ] = None,
+    by_mode: Annotated[
+        str, typer.Option("--by-mode", help="Group of a customer: first or last purchase.")
+    ] = "first",
+    summary: Annotated[
+        bool, typer.Option("--summary", help="One row per segment instead of per customer.")
+    ] = False,
+    model: Annotated[
+        str, typer.Option("--model", help="rfm (segmentation) or btyd (lifetimes' summary).")
+    ] = "rfm",
+    unit: Annotated[
+        str, typer.Option("--unit", help="btyd: time unit, days or weeks (days / 7).")
+    ] = "days",
+    calibration_end: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--calibration-end", help="btyd: split into calibration and holdout."),
+    ] = None,
+    meta: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--meta",
+            help="Also write the run's metadata (cut points...) as JSON.",
+            rich_help_panel="Output",
+        ),
+    ] = None,
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    order_col: OrderCol = None,
+    status_col: StatusCol = None,
+    preset: PresetOpt = None,
+    delimiter: Delimiter = None,
+    decimal: Decimal = None,
+    encoding: Encoding = None,
+    date_format: DateFormat = None,
+    tz: Tz = "UTC",
+    as_of: AsOf = None,
+    zero_orders: ZeroOrders = "ignore",
+    bad_rows: BadRows = "error",
+    customers: Customers = None,
+    output: Output = None,
+    format: Format = None,
+    csv_locale: CsvLocale = "en",
+    debug: Debug = False,
+) -> None:
+    """RFM scores and segments per customer, a segment summary, or the BTYD summary.
+
+    Examples: clientela rfm orders.parquet | clientela rfm x.csv -o rfm.xlsx --lang pt |
+    clientela rfm x.csv --summary | clientela rfm x.csv --model btyd --unit weeks
+    """
+    _set_debug(debug)
+    from dataclasses import replace
+
+    from clientela.load import load
+    from clientela.rfm import RfmParams, compute_btyd, compute_rfm, parse_cuts
+
+    if model not in ("rfm", "btyd"):
+        raise typer.BadParameter("use rfm or btyd", param_hint="--model")
+    params = RfmParams(
+        bins=bins,
+        scoring=scoring,
+        r_cuts=parse_cuts(r_cuts, "--r-cuts"),
+        f_cuts=parse_cuts(f_cuts, "--f-cuts"),
+        m_cuts=parse_cuts(m_cuts, "--m-cuts"),
+        segments=segments,
+        lang=lang,
+        by=by,
+        by_mode=by_mode,
+    )
+    if model == "rfm":
+        params.validate()
+    opts = replace(_load_options(locals()), dimensions=[by] if by else [])
+    check_output(output, inputs, meta)
+    loaded = load(inputs, opts)
+    _report_load(loaded)
+    if model == "btyd":
+        res_b = compute_btyd(loaded, unit, calibration_end)
+        metadata = res_b.metadata()
+        err(f"BTYD summary of {res_b.customers:,} customers at {res_b.as_of} ({unit})")
+        _emit(
+            loaded.con,
+            "SELECT * FROM btyd",
+            [],
+            output,
+            format,
+            inputs,
+            csv_locale,
+            metadata=metadata,
+        )
+        _write_meta(meta, metadata)
+        return
+    res = compute_rfm(loaded, params)
+    metadata = res.metadata()
+    from clientela.render import describe_cuts
+
+    err(
+        f"RFM of {res.customers:,} customers at {res.as_of}"
+        + (
+            f"; {res.no_purchase:,} customers without a purchase (only refunds or zero-value "
+            "orders) are left out"
+            if res.no_purchase
+            else ""
+        )
+    )
+    for line in describe_cuts(res.cuts):
+        err(line)
+    for w in res.warnings:
+        err(f"warning: {w}")
+    table = "rfm_summary" if summary else "rfm"
+    if output is None and sys.stdout.isatty() and format is None and not summary:
+        # a person at a terminal: the segment summary, per-customer rows on request
+        _emit(
+            loaded.con,
+            "SELECT * EXCLUDE (suggested_action), suggested_action FROM rfm_summary",
+            [],
+            None,
+            None,
+            inputs,
+            csv_locale,
+            title=f"RFM segments at {res.as_of}",
+        )
+        err("per-customer scores: -o rfm.csv (or .parquet, .xlsx); --summary for this table")
+    else:
+        _emit(
+            loaded.con,
+            f"SELECT * FROM {table}",
+            [],
+            output,
+            format,
+            inputs,
+            csv_locale,
+            metadata=metadata,
+        )
+        if output not in (None, "-") and sys.stdout.isatty() and not summary:
+            _emit(
+                loaded.con,
+                "SELECT * FROM rfm_summary",
+                [],
+                None,
+                "table",
+                inputs,
+                csv_locale,
+                title=f"RFM segments at {res.as_of}",
+            )
+    _write_meta(meta, metadata)
+
+
+def check_output(output: str | None, inputs: list[str], meta: str | None = None) -> None:
+    """Refuse unusable outputs before any work is done."""
+    from clientela.output import check_not_input
+
+    check_not_input(output, inputs)
+    check_not_input(meta, inputs)
+
+
+def _report_load(loaded: Any) -> None:
+    """One line about what was read, and the loader's warnings, on stderr."""
+    r = loaded.report
+    dropped = r.rows["read"] - r.rows["used"]
+    err(
+        f"read {r.rows['read']:,} rows from {len(r.files)} file{'s' if len(r.files) != 1 else ''}"
+        f" ({r.rows['used']:,} used, {dropped:,} dropped; details: clientela inspect)"
+    )
+    for w in r.warnings:
+        err(f"warning: {w.message}")
+
+
+def _write_meta(path: str | None, metadata: dict[str, Any]) -> None:
+    if path is None:
+        return
+    import json
+    from pathlib import Path
+
+    from clientela.fsutil import atomic_path
+
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
+    err(f"wrote metadata to {path}")
+
+
+@app.command()
 def sample(
     output: Annotated[
         str,

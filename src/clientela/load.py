@@ -1180,7 +1180,18 @@ def _load(
         warnings=warnings,
         crm=crm,
     )
+    settle(con)
     return Loaded(con, report)
+
+
+def settle(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave no half-fetched result on the connection.
+
+    DuckDB 2 refuses ``con.sql(...)`` while an ``execute()`` result is not fully fetched
+    (``fetchone()`` on a one-row aggregate does not finish it), so every function that
+    hands a connection back to the caller ends with a fully fetched statement.
+    """
+    con.execute("SELECT 1").fetchall()
 
 
 CANONICAL_NAMES = frozenset(

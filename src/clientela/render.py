@@ -93,3 +93,26 @@ def render_inspect(report: LoadReport, out: IO[str]) -> None:
         w("  none\n")
     for warn in report.warnings:
         w(f"  [{warn.code}] {warn.message}\n")
+
+
+def describe_cuts(cuts: dict[str, Any]) -> list[str]:
+    """Cut points as short lines for stderr: ``recency_days: 5 <= 48, 4 <= 176, ...``."""
+    lines = []
+    for name, doc in cuts.items():
+        op = "<=" if name == "recency_days" else ">="
+        if "thresholds" in doc:
+            th = doc["thresholds"]
+            parts = [
+                f"{k} {op} {_num(v)}"
+                for k, v in sorted(th.items(), key=lambda kv: -int(kv[0]))
+                if v is not None
+            ]
+            lines.append(f"cut points {name}: {', '.join(parts) or 'all score 1'}; else 1")
+        else:
+            groups = doc.get("thresholds_by_group", {})
+            lines.append(f"cut points {name}: per group ({len(groups)} groups; see --meta)")
+    return lines
+
+
+def _num(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)

@@ -1,0 +1,22 @@
+-- BTYD summary per customer (the modelling definition of lifetimes / pymc-marketing /
+-- CLVTools; DESIGN.md, Definitions: BTYD summary). Purchases are collapsed per calendar day.
+-- Parameters: $end (DATE, observation end), $unit (DOUBLE: 1 for days, 7 for weeks).
+-- frequency = repeat days; recency = last day - first day; T = end - first day (in units);
+-- monetary_value = mean of the per-day sums excluding the first day (0 without repeats).
+WITH days AS (
+    SELECT customer_id, order_date AS day, sum(amount) AS value
+    FROM orders
+    WHERE is_purchase AND order_date <= $end
+    GROUP BY customer_id, order_date
+),
+ranked AS (
+    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM days
+)
+SELECT
+    customer_id,
+    count(*) - 1                                                    AS frequency,
+    date_diff('day', min(day), max(day)) / $unit                    AS recency,
+    date_diff('day', min(day), $end) / $unit                        AS T,
+    coalesce(avg(value) FILTER (WHERE day > first_day), 0)         AS monetary_value
+FROM ranked
+GROUP BY customer_id

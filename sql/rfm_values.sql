@@ -1,0 +1,18 @@
+-- RFM values per customer at the as-of date (DESIGN.md, Definitions: RFM).
+-- Input: the view _rfm_orders = orders + _grp (the --by dimension, '' without --by).
+-- Parameters: $as_of (DATE), $by_last (BOOLEAN: group value of the last purchase, not the first).
+-- recency_days = as-of - last purchase date; frequency = purchases (orders with positive net
+-- value); monetary = net revenue (refunds included); customers without a purchase are left out.
+SELECT
+    customer_id,
+    CASE WHEN $by_last
+         THEN arg_max(_grp, order_ts) FILTER (WHERE is_purchase)
+         ELSE arg_min(_grp, order_ts) FILTER (WHERE is_purchase) END     AS _grp,
+    min(order_date) FILTER (WHERE is_purchase)                           AS first_purchase,
+    max(order_date) FILTER (WHERE is_purchase)                           AS last_purchase,
+    date_diff('day', max(order_date) FILTER (WHERE is_purchase), $as_of) AS recency_days,
+    count(*) FILTER (WHERE is_purchase)                                  AS frequency,
+    coalesce(sum(amount), 0)                                             AS monetary
+FROM _rfm_orders
+GROUP BY customer_id
+HAVING count(*) FILTER (WHERE is_purchase) > 0
