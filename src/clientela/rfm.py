@@ -65,6 +65,7 @@ class RfmParams:
             raise UsageError(f"--lang {self.lang!r}: use en or pt")
         if self.by_mode not in ("first", "last"):
             raise UsageError(f"--by-mode {self.by_mode!r}: use first or last")
+        get_map(self.segments, self.bins)  # a bad map is refused before any work
         given = {
             d: c
             for d, c in zip(DIMENSIONS, (self.r_cuts, self.f_cuts, self.m_cuts), strict=True)
