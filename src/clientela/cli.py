@@ -23,6 +23,7 @@ from clientela.cli_options import (
     DateCol,
     DateFormat,
     Debug,
+    Duplicates,
     Decimal,
     Delimiter,
     Encoding,
@@ -86,7 +87,8 @@ def err(message: str) -> None:
 
 LOAD_KEYS = (
     "customer_col", "date_col", "amount_col", "order_col", "status_col", "preset", "delimiter",
-    "decimal", "encoding", "date_format", "tz", "as_of", "zero_orders", "bad_rows", "customers",
+    "decimal", "encoding", "date_format", "tz", "as_of", "zero_orders", "bad_rows", "duplicates",
+    "customers",
 )  # fmt: skip
 
 
@@ -143,6 +145,7 @@ def inspect(
     as_of: AsOf = None,
     zero_orders: ZeroOrders = "ignore",
     bad_rows: BadRows = "error",
+    duplicates: Duplicates = "drop",
     customers: Customers = None,
     format: Annotated[
         str, typer.Option("--format", help="text (readable) or json (for machines).")
@@ -206,6 +209,7 @@ def sql(
     as_of: AsOf = None,
     zero_orders: ZeroOrders = "ignore",
     bad_rows: BadRows = "error",
+    duplicates: Duplicates = "drop",
     customers: Customers = None,
     output: Output = None,
     format: Format = None,
@@ -296,6 +300,7 @@ def rfm(
     as_of: AsOf = None,
     zero_orders: ZeroOrders = "ignore",
     bad_rows: BadRows = "error",
+    duplicates: Duplicates = "drop",
     customers: Customers = None,
     output: Output = None,
     format: Format = None,

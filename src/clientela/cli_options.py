@@ -112,6 +112,15 @@ BadRows = Annotated[
         rich_help_panel=LOAD,
     ),
 ]
+Duplicates = Annotated[
+    str,
+    typer.Option(
+        "--duplicates",
+        help="drop: exact duplicate rows are export glitches (default); keep: they are "
+        "separate real transactions.",
+        rich_help_panel=LOAD,
+    ),
+]
 Customers = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(

@@ -88,12 +88,15 @@ class LoadOptions:
     as_of: str | dt.date | None = None  # None = last order date; "today"; "yesterday"
     zero_orders: str = "ignore"  # "ignore" | "purchase"
     bad_rows: str = "error"  # "error" | "skip"
+    duplicates: str = "drop"  # "drop" | "keep": exact duplicate rows are real transactions
     customers: str | None = None  # CRM file
     dimensions: list[str] | None = None  # None: carry every other column; else just these
 
     def validate(self) -> None:
         if self.zero_orders not in ("ignore", "purchase"):
             raise UsageError(f"--zero-orders {self.zero_orders!r}: use 'ignore' or 'purchase'")
+        if self.duplicates not in ("drop", "keep"):
+            raise UsageError(f"--duplicates {self.duplicates!r}: use 'drop' or 'keep'")
         if self.bad_rows not in ("error", "skip"):
             raise UsageError(f"--bad-rows {self.bad_rows!r}: use 'error' or 'skip'")
         if self.decimal not in (None, ".", ","):
@@ -1045,10 +1048,11 @@ def _load(
     ok = "customer_id IS NOT NULL AND _bad_ts IS NULL AND _bad_amount IS NULL"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _dup AS SELECT _h FROM _lines WHERE "
-        f"{ok} GROUP BY _h HAVING count(*) > 1"
+        f"{ok} AND ? GROUP BY _h HAVING count(*) > 1",
+        [opts.duplicates == "drop"],
     )
     duplicates = 0
-    if con.execute("SELECT count(*) FROM _dup").fetchone() != (0,):
+    if opts.duplicates == "drop" and con.execute("SELECT count(*) FROM _dup").fetchone() != (0,):
         key = ", ".join(
             ["_h", "customer_id", "order_id", "order_ts", "amount", "status", "_cancelled"]
             + [quote_ident(n) for n, _ in dims]
