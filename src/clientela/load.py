@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clientela._callable import make_module_callable
 from clientela.columns import (
     EXCLUDED_STATUSES,
     REQUIRED_ROLES,
@@ -1497,3 +1498,6 @@ def inspect(inputs: Sequence[str] | str, options: LoadOptions | None = None) -> 
         return loaded.report
     finally:
         loaded.con.close()
+
+
+make_module_callable(__name__, load)  # clientela.load(...) is the function

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from clientela._callable import make_module_callable
 from clientela.errors import InputDataError, UsageError
 from clientela.segments import SegmentMap, get_map
 from clientela.sqlfiles import read_sql
@@ -476,3 +477,6 @@ def rfm(
         return frame
     finally:
         loaded.con.close()
+
+
+make_module_callable(__name__, rfm)  # clientela.rfm(...) is the function
