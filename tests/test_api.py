@@ -29,7 +29,7 @@ def test_summary_lang_and_lazy_path() -> None:
     assert "Campeões" in seg["segment_label"].to_list()
     loaded = clientela.load([str(SAMPLE / "orders.csv")])
     res = clientela.compute_rfm(loaded, clientela.RfmParams())
-    n = loaded.con.sql("SELECT count(*) FROM rfm").fetchone()
-    assert n is not None and n[0] == res.customers == seg["customers"].sum()
+    ((n,),) = loaded.con.sql("SELECT count(*) FROM rfm").fetchall()
+    assert n == res.customers == seg["customers"].sum()
     report = clientela.inspect(str(SAMPLE / "pt-BR" / "orders.csv"))
     assert report.orders["customers"] == loaded.report.orders["customers"]
