@@ -1081,7 +1081,8 @@ def _load(
     if has_order:  # an order is excluded when any of its lines is cancelled/voided/...
         status_agg = "max(status)" if fill_zero else "arg_min(status, order_ts)"
         orders_sql = (
-            "SELECT customer_id, order_id, min(order_ts) AS order_ts, sum(amount) AS amount, "
+            "SELECT customer_id, order_id, min(order_ts) AS order_ts, "
+            "CAST(sum(CAST(amount AS DECIMAL(18, 6))) AS DOUBLE) AS amount, "
             f"count(*) AS n_lines, {status_agg} AS status, bool_or({line_excluded}) AS _excluded"
             + "".join(f", arg_min({c}, order_ts) AS {c}" for c in dim_cols)
             + f" FROM _lines WHERE {ok} GROUP BY customer_id, order_id"
