@@ -177,3 +177,21 @@ def test_import_hygiene() -> None:
         text = (ROOT / "src" / "clientela" / f"{module}.py").read_text()
         assert "import typer" not in text and "from typer" not in text, module
         assert "print(" not in text, module
+
+
+def test_query_failing_on_the_data_is_usage_error(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount,note\na,2025-01-01,1,x\n")
+    out = tmp_path / "out.csv"
+    res = run_cli("sql", str(f), "-q", "SELECT CAST(note AS INT) FROM orders", "-o", str(out))
+    assert res.code == 2
+    assert res.err.startswith("clientela: error: --query failed while running: Conversion")
+    assert not out.exists()
+
+
+def test_crm_file_is_protected_too(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-01,1\n")
+    crm = write(tmp_path / "crm.csv", "customer_id,consent\na,yes\n")
+    before = crm.read_bytes()
+    res = run_cli("rfm", str(f), "--customers", str(crm), "-o", str(crm))
+    assert res.code == 2 and "input file" in res.err
+    assert crm.read_bytes() == before

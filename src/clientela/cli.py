@@ -36,7 +36,7 @@ from clientela.cli_options import (
     Tz,
     ZeroOrders,
 )
-from clientela.errors import ClientelaError, ExitCode, QualityGateError
+from clientela.errors import ClientelaError, ExitCode, QualityGateError, UsageError
 
 EPILOG = (
     "Exit codes: 0 ok; 1 bad input data; 2 usage error; 3 data-quality gate failed "
@@ -224,9 +224,16 @@ def sql(
     from clientela.load import load
     from clientela.query import check_query
 
+    check_output(output, inputs, customers=customers)
     loaded = load(inputs, _load_options(locals()))
     check_query(loaded.con, query)
-    _emit(loaded.con, query, [], output, format, inputs, csv_locale)
+    import duckdb
+
+    try:
+        _emit(loaded.con, query, [], output, format, inputs, csv_locale)
+    except duckdb.Error as e:  # the query binds but fails on the data (a bad CAST, ...)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"--query failed while running: {first}") from e
 
 
 @app.command()
@@ -334,7 +341,7 @@ def rfm(
     if model == "rfm":
         params.validate()
     opts = replace(_load_options(locals()), dimensions=[by] if by else [])
-    check_output(output, inputs, meta)
+    check_output(output, inputs, meta, customers)
     loaded = load(inputs, opts)
     _report_load(loaded)
     if model == "btyd":
@@ -409,12 +416,15 @@ def rfm(
     _write_meta(meta, metadata)
 
 
-def check_output(output: str | None, inputs: list[str], meta: str | None = None) -> None:
-    """Refuse unusable outputs before any work is done."""
+def check_output(
+    output: str | None, inputs: list[str], meta: str | None = None, customers: str | None = None
+) -> None:
+    """Refuse unusable outputs (an input file, the CRM file) before any work is done."""
     from clientela.output import check_not_input
 
-    check_not_input(output, inputs)
-    check_not_input(meta, inputs)
+    protected = [*inputs, *([customers] if customers else [])]
+    check_not_input(output, protected)
+    check_not_input(meta, protected)
 
 
 def _report_load(loaded: Any) -> None:

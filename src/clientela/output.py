@@ -124,6 +124,9 @@ class WriteResult:
 
 def resolve_format(dest: str | None, fmt: str | None, stdout_is_tty: bool) -> str:
     """The format for ``dest``: ``--format`` wins, then the extension, then the default."""
+    suffixes = [] if dest is None or dest == "-" else [s.lower() for s in Path(dest).suffixes]
+    if suffixes and suffixes[-1] == ".gz":  # even with --format: it would not be gzip
+        raise UsageError(f"-o {dest}: compressed output is not supported; drop the .gz")
     if fmt is not None:
         f = {"md": "markdown", "terminal": "table"}.get(fmt.lower(), fmt.lower())
         if f not in FORMATS:
@@ -131,9 +134,6 @@ def resolve_format(dest: str | None, fmt: str | None, stdout_is_tty: bool) -> st
         return f
     if dest is None or dest == "-":
         return "table" if dest is None and stdout_is_tty else "csv"
-    suffixes = [s.lower() for s in Path(dest).suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        raise UsageError(f"-o {dest}: compressed output is not supported; drop the .gz")
     ext = suffixes[-1] if suffixes else ""
     if ext not in EXTENSIONS:
         raise UsageError(
@@ -293,19 +293,59 @@ def write(
     f = resolve_format(dest, fmt, tty)
     query = _query_text(sql)
     if dest is None or dest == "-":
-        if f == "table":
-            return _write_table(con, query, params, out, opts, tty)
         if f in ("parquet", "xlsx"):
             raise UsageError(
                 f"{f} cannot be written to the terminal or a pipe; give a file with -o"
             )
-        return _write_stdout(con, query, params, f, out, opts)
-    if f == "table":
+    elif f == "table":
         raise UsageError(
             f"-o {dest}: --format table is for the terminal; for a text table in a file "
             "use --format markdown"
         )
-    return _write_file(con, query, params, f, dest, opts)
+    with _engine_settings(con, _WRITE_SETTINGS):
+        if f == "table":
+            return _write_table(con, query, params, out, opts, tty)
+        if dest is None or dest == "-":
+            return _write_stdout(con, query, params, f, out, opts)
+        return _write_file(con, query, params, f, dest, opts)
+
+
+# While writing: no progress bar (the library never prints), and no asynchronous file
+# writes: with them DuckDB 2.0 can hang for ever when the query fails in the middle of a
+# COPY (an error raised after the first rows reached the file), instead of raising.
+_WRITE_SETTINGS: dict[str, Any] = {"enable_progress_bar": False, "async_threads": 0}
+
+
+@contextlib.contextmanager
+def _engine_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> Iterator[None]:
+    """Apply DuckDB ``settings`` for the duration of a write, then restore them.
+
+    A setting this DuckDB version does not know is skipped.
+    """
+    import duckdb
+
+    saved: dict[str, Any] = {}
+    for name, value in settings.items():
+        try:
+            row = con.execute(f"SELECT current_setting('{name}')").fetchone()
+            saved[name] = row[0] if row else None
+            con.execute(f"SET {name} = {_setting_literal(value)}")
+        except duckdb.Error:
+            saved.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"SET {name} = {_setting_literal(value)}")
+
+
+def _setting_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + _sql_str(str(value)) + "'"
 
 
 def _isatty(out: IO[str]) -> bool:
@@ -353,12 +393,21 @@ def _write_file(
         raise OutputError(f"-o {dest}: {parent} is not a folder")
     if target.is_dir():
         raise OutputError(f"-o {dest}: that is a folder; give a file name inside it")
+    import duckdb
+
     try:
         with atomic_path(target) as tmp:
             rows = WRITERS[f](con, sql, params, tmp, opts)
     except OSError as e:  # permission denied, disk full...: the target is left as it was
         raise OutputError(f"-o {dest}: cannot write it: {e.strerror or e}") from e
+    except duckdb.IOException as e:  # the same, met by DuckDB's COPY
+        raise OutputError(f"-o {dest}: cannot write it: {_first_line(e)}") from e
     return WriteResult(dest, f, rows)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _copy_to_stdout(fh: IO[bytes], out: IO[str]) -> None:
@@ -399,9 +448,11 @@ def _copy(
     con: duckdb.DuckDBPyConnection, select: str, params: Sequence[Any], path: Path, options: str
 ) -> int:
     """``COPY (select) TO path``; returns the number of rows written, as COPY reports it
-    (the query runs once: no second pass to count)."""
+    (the query runs once: no second pass to count). ``path`` is already a temporary file,
+    so DuckDB's own temporary file (``tmp_NAME``) is not wanted."""
     row = con.execute(
-        f"COPY ({select}) TO '{_sql_str(str(path))}' ({options})", list(params)
+        f"COPY ({select}) TO '{_sql_str(str(path))}' ({options}, USE_TMP_FILE false)",
+        list(params),
     ).fetchone()
     return int(row[0]) if row else 0
 
