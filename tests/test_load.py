@@ -214,3 +214,70 @@ def test_inputs_are_never_modified(tmp_path: Path) -> None:
     before = f.read_bytes(), f.stat().st_mtime_ns
     load([str(f)])
     assert (f.read_bytes(), f.stat().st_mtime_ns) == before
+
+
+def test_lines_without_order_id_are_orders_of_their_own(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "order_id,customer_id,order_date,amount\n1,a,2025-01-01,10\n"
+              ",a,2025-02-01,20\n,a,2025-03-01,30\n,a,2025-03-05,-5\n")
+    loaded = load([str(f)])
+    rows = orders(loaded)
+    assert [(r["order_id"], r["amount"]) for r in rows] == [
+        ("1", 10), (None, 20), (None, 30), (None, -5)]
+    assert loaded.report.as_of == dt.date(2025, 3, 5)
+
+
+def test_each_file_read_in_its_own_locale(tmp_path: Path) -> None:
+    us = write(tmp_path / "us.csv", "customer_id,order_date,amount\na,2025-01-10,10.50\n"
+               "b,2025-01-11,\"1,020.25\"\n")
+    # the same export re-saved by a spreadsheet in Portuguese
+    br = write(tmp_path / "br.csv", "customer_id;order_date;amount\nc;25/01/2025;12,50\n"
+               "d;26/01/2025;1.234,56\n", "cp1252")
+    loaded = load([str(us), str(br)])
+    got = dict(loaded.con.execute("SELECT customer_id, amount FROM orders").fetchall())
+    assert got == {"a": 10.5, "b": 1020.25, "c": 12.5, "d": 1234.56}
+
+
+def test_a_value_in_the_other_convention_is_a_bad_row_not_a_wrong_number(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-10,10.50\n"
+              "b,2025-01-11,20.25\nc,2025-01-12,\"12,50\"\n")
+    with pytest.raises(InputDataError, match=r"line 4: '12,50'"):
+        load([str(f)])
+
+
+def test_brazilian_whole_amounts_with_thousands_dots(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "cliente;data;valor\na;25/01/2025;1.500\nb;26/01/2025;2.000\n"
+              "c;27/01/2025;350\n")
+    loaded = load([str(f)])
+    got = dict(loaded.con.execute("SELECT customer_id, amount FROM orders").fetchall())
+    assert got == {"a": 1500.0, "b": 2000.0, "c": 350.0}
+    assert "number_format_guessed" in [w.code for w in loaded.report.warnings]
+
+
+def test_offsets_converted_in_mixed_columns_and_late_rows(tmp_path: Path) -> None:
+    mixed = write(tmp_path / "m.csv", "customer_id,order_date,amount\n"
+                  "a,2025-01-10T23:30:00-03:00,1\nb,2025-01-11 10:00:00,1\nc,25/01/2025,1\n")
+    got = dict(load([str(mixed)]).con.execute(
+        "SELECT customer_id, order_ts FROM orders").fetchall())
+    assert got["a"] == dt.datetime(2025, 1, 11, 2, 30)
+    assert got["c"] == dt.datetime(2025, 1, 25)
+    late = tmp_path / "late.csv"
+    late.write_text("customer_id,order_date,amount\n" + "".join(
+        f"x{i},2025-01-01 10:00:00,1\n" for i in range(25_000))
+        + "late,2025-01-30T23:30:00-03:00,1\n")
+    got = dict(load([str(late)]).con.execute(
+        "SELECT customer_id, order_ts FROM orders WHERE customer_id = 'late'").fetchall())
+    assert got["late"] == dt.datetime(2025, 1, 31, 2, 30)
+
+
+def test_forced_format_with_offset_uses_the_reporting_zone(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\na,08/10/2025 23:30:00 -0300,1\n")
+    opts = LoadOptions(date_format="%d/%m/%Y %H:%M:%S %z", tz="America/Sao_Paulo")
+    (row,) = load([str(f)], opts).con.execute("SELECT order_date, order_ts FROM orders").fetchall()
+    assert row == (dt.date(2025, 10, 8), dt.datetime(2025, 10, 8, 23, 30))
+
+
+def test_iso_values_do_not_decide_the_day_month_order(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\na,01-02-2025,10\n"
+              "b,2025-01-20,20\n")
+    with pytest.raises(InputDataError, match="--date-format"):
+        load([str(f)])

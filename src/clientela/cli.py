@@ -226,11 +226,12 @@ def sql(
 
     check_output(output, inputs, customers=customers)
     loaded = load(inputs, _load_options(locals()))
-    check_query(loaded.con, query)
+    statement = check_query(loaded.con, query)
+    _report_load(loaded, counts=False)
     import duckdb
 
     try:
-        _emit(loaded.con, query, [], output, format, inputs, csv_locale)
+        _emit(loaded.con, statement, [], output, format, inputs, csv_locale)
     except duckdb.Error as e:  # the query binds but fails on the data (a bad CAST, ...)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"--query failed while running: {first}") from e
@@ -427,9 +428,14 @@ def check_output(
     check_not_input(meta, protected)
 
 
-def _report_load(loaded: Any) -> None:
-    """One line about what was read, and the loader's warnings, on stderr."""
+def _report_load(loaded: Any, *, counts: bool = True) -> None:
+    """One line about what was read (unless ``counts`` is false), and the loader's warnings,
+    on stderr."""
     r = loaded.report
+    if not counts:
+        for w in r.warnings:
+            err(f"warning: {w.message}")
+        return
     dropped = r.rows["read"] - r.rows["used"]
     err(
         f"read {r.rows['read']:,} rows from {len(r.files)} file{'s' if len(r.files) != 1 else ''}"

@@ -609,10 +609,15 @@ def _format_label(fmt: str) -> str:
     return fmt
 
 
-def _date_sql(raw: str, plan: _DatePlan, typ: str) -> tuple[str, list[Any]]:
-    """SQL turning the column ``raw`` (a quoted identifier) into a TIMESTAMP in the zone $tz.
+_OFFSET_SQL = "'(Z|[+-]\\d{2}:?\\d{2}|UTC)$'"
 
-    Returns SQL using ``?`` placeholders and their values (the zone is the last one).
+
+def _date_sql(raw: str, plan: _DatePlan, typ: str) -> tuple[str, list[Any]]:
+    """SQL turning the column ``raw`` (a quoted identifier) into a TIMESTAMP in the zone.
+
+    Returns SQL with ``?`` placeholders and their values (``"__TZ__"`` stands for the zone).
+    A value carrying a UTC offset is always converted to the reporting zone, wherever it
+    appears in the column; values without one are wall-clock times in that zone already.
     """
     t = typ.upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
@@ -620,27 +625,27 @@ def _date_sql(raw: str, plan: _DatePlan, typ: str) -> tuple[str, list[Any]]:
     if t.startswith("TIMESTAMP") or t == "DATE":
         return f"CAST({raw} AS TIMESTAMP)", []
     v = f"trim(CAST({raw} AS VARCHAR))"
-    params: list[Any] = []
+    glued = f"regexp_replace({v}, '\\s+([+-]\\d{{2}}:?\\d{{2}})$', '\\1')"
+    iso = (
+        f"CASE WHEN regexp_matches({v}, {_OFFSET_SQL}) "
+        f"THEN timezone(?, TRY_CAST({glued} AS TIMESTAMPTZ)) ELSE TRY_CAST({v} AS TIMESTAMP) END"
+    )
     if plan.kind == "iso":
-        naive = f"TRY_CAST({v} AS TIMESTAMP)"
-        glued = f"regexp_replace({v}, '\\s+([+-]\\d{{2}}:?\\d{{2}})$', '\\1')"
-        aware = f"timezone(?, TRY_CAST({glued} AS TIMESTAMPTZ))"
-        if plan.offsets == "none":
-            return naive, []
-        if plan.offsets == "all":
-            return aware, ["__TZ__"]
-        return (
-            f"CASE WHEN regexp_matches({v}, '(Z|[+-]\\d{{2}}:?\\d{{2}}|UTC)$') THEN {aware} "
-            f"ELSE {naive} END",
-            ["__TZ__"],
-        )
-    fmts = [f for f in plan.formats if f != "iso"]
+        return iso, ["__TZ__"]
+    params: list[Any] = []
     parts = []
-    if fmts:
+    fmts = [f for f in plan.formats if f != "iso"]
+    naive = [f for f in fmts if "%z" not in f and "%Z" not in f]
+    aware = [f for f in fmts if f not in naive]
+    if naive:
         parts.append(f"try_strptime({v}, ?)")
-        params.append(fmts)
+        params.append(naive)
+    if aware:  # strptime with %z gives a TIMESTAMPTZ: into the reporting zone
+        parts.append(f"timezone(?, try_strptime({v}, ?))")
+        params += ["__TZ__", aware]
     if "iso" in plan.formats:
-        parts.append(f"TRY_CAST({v} AS TIMESTAMP)")
+        parts.append(iso)
+        params.append("__TZ__")
     expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
     return expr, params
 
@@ -651,58 +656,71 @@ class _NumberPlan:
     currency: bool
     label: str
     symbols: list[str] = field(default_factory=list)
+    guessed: bool = False  # the sample did not decide; the file's other conventions did
 
 
-def _plan_number(values: Sequence[str], forced: str | None) -> _NumberPlan:
+def _plan_number(values: Sequence[str], forced: str | None, brazilian_hint: bool) -> _NumberPlan:
+    """Decimal convention of a text amount column, from a sample of its values.
+
+    Evidence for a decimal comma: ``12,5`` / ``1.234,56``; for a decimal point: ``12.50`` /
+    ``1,234.56``. Without evidence (``1.500``, ``350``), a ``;``-separated or day-first
+    file (``brazilian_hint``) is read with a decimal comma, and the guess is reported.
+    """
     vals = [v.strip() for v in values if v is not None and v.strip()]
     symbols = sorted({m.group(1) for v in vals if (m := _CURRENCY_RE.match(v))})
     currency = bool(symbols)
+    guessed = False
     if forced:
         dec = forced
     else:
         comma = sum(
             1
             for v in vals
-            if (
-                re.search(r",\d{1,3}$", v)
-                and not re.search(r"\.\d+,", v)
-                and not re.search(r",\d{3}$", v)
-            )
+            if re.search(r"(^|[^,\d])-?\d+,\d{1,2}$", v)
             or re.search(r"\.\d{3},\d+$", v)
+            or (re.search(r"^-?\d+,\d+$", v) and not re.search(r"^-?\d{1,3},\d{3}$", v))
         )
-        dot = sum(1 for v in vals if re.search(r"\.\d{1,2}$", v) or re.search(r",\d{3}\.\d+$", v))
-        dec = "," if comma > dot else "."
+        dot = sum(
+            1
+            for v in vals
+            if re.search(r"\.\d{1,2}$", v)
+            or re.search(r",\d{3}\.\d+$", v)
+            or (re.search(r"^-?\d+\.\d+$", v) and not re.search(r"^-?\d{1,3}\.\d{3}$", v))
+        )
+        if comma != dot:
+            dec = "," if comma > dot else "."
+        else:
+            dec = "," if brazilian_hint else "."
+            guessed = any(re.search(r"\d[.,]\d{3}$", v) for v in vals)
     label = "decimal comma, thousands dot (1.234,56)" if dec == "," else "decimal point"
     if currency:
         label += f", currency symbols {', '.join(symbols)}"
-    return _NumberPlan(dec, currency, label, symbols)
+    return _NumberPlan(dec, currency, label, symbols, guessed)
+
+
+_DECIMAL_WORDS = {",": "decimal comma (1.500 = 1500)", ".": "decimal point (1.500 = 1.5)"}
+_NUMERIC_TYPES = (
+    "DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
+    "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT",
+)  # fmt: skip
 
 
 def _number_sql(raw: str, plan: _NumberPlan, typ: str) -> str:
+    """SQL for an amount; text that does not follow the file's convention becomes NULL
+    (a bad row), never a number off by a factor of 100 or 1000."""
     t = typ.upper()
-    if t in (
-        "DOUBLE",
-        "FLOAT",
-        "REAL",
-        "BIGINT",
-        "INTEGER",
-        "SMALLINT",
-        "TINYINT",
-        "HUGEINT",
-        "UBIGINT",
-        "UINTEGER",
-        "USMALLINT",
-        "UTINYINT",
-    ) or t.startswith("DECIMAL"):
+    if t in _NUMERIC_TYPES or t.startswith("DECIMAL"):
         return f"CAST({raw} AS DOUBLE)"
     v = f"trim(CAST({raw} AS VARCHAR))"
     if plan.currency:
         v = f"replace(regexp_replace({v}, '(R\\$|US\\$|\\$|€|£|BRL|USD|EUR)\\s*', ''), ' ', '')"
     if plan.decimal == ",":
-        v = f"replace(replace({v}, '.', ''), ',', '.')"
+        pattern = "'^-?(\\d{1,3}(\\.\\d{3})+|\\d+)(,\\d+)?$'"
+        clean = f"replace(replace({v}, '.', ''), ',', '.')"
     else:
-        v = f"replace({v}, ',', '')"
-    return f"TRY_CAST({v} AS DOUBLE)"
+        pattern = "'^-?(\\d{1,3}(,\\d{3})+|\\d+)(\\.\\d+)?([eE][+-]?\\d+)?$'"
+        clean = f"replace({v}, ',', '')"
+    return f"CASE WHEN regexp_full_match({v}, {pattern}) THEN TRY_CAST({clean} AS DOUBLE) END"
 
 
 # ------------------------------------------------------------------------------ loading
@@ -853,149 +871,87 @@ def _load(
                 )
             )
 
-    # one relation over every file, combined by column name
-    union_parts: list[str] = []
-    params: list[Any] = []
-    for index, src in enumerate(sources):
-        sql, p = _reader_sql(src, index)
-        union_parts.append(f"({sql})")
-        params.extend(p)
-    union_sql = " UNION ALL BY NAME ".join(union_parts)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _raw_sample AS SELECT * FROM ({union_sql}) "
-            f"LIMIT {SAMPLE_ROWS}",
-            params,
-        )
-    except duckdb.Error as e:
-        raise _read_error(sources, e) from e
-    types = _typeof(con, "_raw_sample")
-
-    # --- plan parsing from the sample
+    # --- every file is planned on its own sample (files may differ in locale and types),
+    # parsed in its own SELECT, and the parsed SELECTs are combined by column name
     roles_cols = {r: c.source for r, c in mapping.items() if c.expression is None}
     date_col = roles_cols["order_ts"]
-    date_vals = _sample_values(con, date_col)
-
-    def whole_column_max(sep: str) -> tuple[int, int]:
-        q = quote_ident(date_col)
-        row = con.execute(
-            f"SELECT max(TRY_CAST(split_part(trim({q}), ?, 1) AS INTEGER)), "
-            f"max(TRY_CAST(split_part(trim({q}), ?, 2) AS INTEGER)) FROM ({union_sql})",
-            [sep, sep, *params],
-        ).fetchone()
-        assert row is not None
-        return int(row[0] or 0), int(row[1] or 0)
-
-    try:
-        date_plan = (
-            _plan_dates(date_vals, opts.date_format, date_col, whole_column_max)
-            if not _is_temporal(types.get(date_col, "VARCHAR"))
-            else _DatePlan("typed", [], "none", types[date_col])
-        )
-    except InputDataError as e:
-        raise InputDataError(f"{files_shown}: {e.message}") from None
-    if date_plan.mixed:
-        warnings.append(
-            LoadWarning(
-                "mixed_date_formats",
-                f"column {date_col!r} mixes date formats ({date_plan.label}); each value is read "
-                "with the format it matches",
-            )
-        )
-
-    amount_cols: list[str] = []
     amount_choice = mapping.get("amount")
+    amount_cols: list[str] = []
     if amount_choice is not None:
         amount_cols = (
             expression_columns(amount_choice.expression)
             if amount_choice.expression is not None
             else [amount_choice.source]
         )
-    amount_sample: list[str] = []
-    for c in amount_cols:
-        amount_sample += _sample_values(con, c)
-    num_plan = _plan_number(amount_sample, opts.decimal)
-    if len(num_plan.symbols) > 1:
+    dims = _choose_dimensions(headers, mapping, opts.dimensions)
+    fill_zero = preset is not None and preset.status_order_level
+    parts: list[str] = []
+    params: list[Any] = []
+    date_labels: list[str] = []
+    num_labels: list[str] = []
+    symbols: set[str] = set()
+    for index, src in enumerate(sources):
+        reader, reader_params = _reader_sql(src, index)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _raw_sample AS SELECT * FROM ({reader}) "
+                f"LIMIT {SAMPLE_ROWS}",
+                reader_params,
+            )
+        except duckdb.Error as e:
+            raise _read_error([src], e) from e
+        types = _typeof(con, "_raw_sample")
+        plan = _FilePlan(src, index, types, reader, reader_params)
+        date_plan = _plan_file_dates(con, plan, date_col, opts.date_format)
+        if date_plan.mixed:
+            warnings.append(
+                LoadWarning(
+                    "mixed_date_formats",
+                    f"{src.shown}: column {date_col!r} mixes date formats ({date_plan.label}); "
+                    "each value is read with the format it matches",
+                )
+            )
+        amount_sample = [v for c in amount_cols if c in types for v in _sample_values(con, c)]
+        hint = src.info.delimiter == ";" or "%d/%m" in "".join(date_plan.formats)
+        num_plan = _plan_number(amount_sample, opts.decimal, hint)
+        symbols.update(num_plan.symbols)
+        if num_plan.guessed and amount_choice is not None:
+            warnings.append(
+                LoadWarning(
+                    "number_format_guessed",
+                    f"{src.shown}: amounts such as '1.500' could be read either way; read with "
+                    f"a {_DECIMAL_WORDS[num_plan.decimal]} from the file's other conventions; "
+                    "force --decimal if that is wrong",
+                )
+            )
+        date_labels.append(date_plan.label)
+        num_labels.append(num_plan.label)
+        inner, inner_params = _inner_select(
+            plan,
+            mapping,
+            preset,
+            headers,
+            dims,
+            date_col,
+            date_plan,
+            num_plan,
+            amount_cols,
+            fill_zero,
+            tz,
+        )
+        parts.append(f"SELECT {inner} FROM ({reader})")
+        params += inner_params + reader_params
+    con.execute("DROP TABLE IF EXISTS _raw_sample")
+    if len(symbols) > 1:
         warnings.append(
             LoadWarning(
                 "currency_mix",
-                f"amounts carry several currency symbols ({', '.join(num_plan.symbols)}); "
-                "totals add different currencies",
+                f"amounts carry several currency symbols ({', '.join(sorted(symbols))}); totals "
+                "add different currencies",
             )
         )
-
-    # --- the canonical per-line SQL
-    sql_params: list[Any] = []
-
-    def bind(expr_params: list[Any]) -> None:
-        sql_params.extend(tz if p == "__TZ__" else p for p in expr_params)
-
-    # Level 1 (`inner`): values cast/parsed once, raw columns passed through untouched.
-    # Level 2 (`_lines`): derived flags; raw text is only rendered for rows that failed.
-    cust_q = quote_ident(mapping["customer_id"].source)
-    cust_type = types.get(mapping["customer_id"].source, "VARCHAR").upper()
-    if cust_type in ("DOUBLE", "FLOAT", "REAL") or cust_type.startswith("DECIMAL"):
-        cust = (
-            f"CASE WHEN {cust_q} = round({cust_q}) THEN CAST(CAST({cust_q} AS BIGINT) AS "
-            f"VARCHAR) ELSE CAST({cust_q} AS VARCHAR) END"
-        )
-    else:
-        cust = f"trim(CAST({cust_q} AS VARCHAR))"
-    if preset is not None and preset.strip_float_suffix:
-        cust = f"regexp_replace({cust}, '\\.0+$', '')"
-
-    date_q = quote_ident(date_col)
-    ts_sql, ts_params = _date_sql(date_q, date_plan, types.get(date_col, "VARCHAR"))
-    inner = [f"{cust} AS _cust", f"{ts_sql} AS order_ts", f"{date_q} AS _r_ts"]
-    bind(ts_params)
-
-    fill_zero = preset is not None and preset.status_order_level
+    union_sql = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
     amount_raw = [f"_r_a{i}" for i in range(len(amount_cols))]
-    if amount_choice is not None:
-
-        def num(col: str) -> str:
-            s = _number_sql(quote_ident(col), num_plan, types.get(col, "VARCHAR"))
-            return f"coalesce({s}, 0)" if fill_zero else s
-
-        if amount_choice.expression is not None:
-            amount_sql = _expr_sql(amount_choice.expression, num)
-        else:
-            amount_sql = num(amount_choice.source)
-        refund_cols = [h for h in (preset.refund_items_col if preset else []) if h in headers]
-        if refund_cols:  # "amount:12.50|reason:...|date:..." entries are subtracted
-            items = f"CAST({quote_ident(refund_cols[0])} AS VARCHAR)"
-            amount_sql = (
-                f"({amount_sql} - coalesce(list_sum(list_transform(regexp_extract_all({items}, "
-                "'amount:\\s*(-?[0-9]+(?:\\.[0-9]+)?)', 1), lambda x: TRY_CAST(x AS DOUBLE))), 0))"
-            )
-        inner.append(f"{amount_sql} AS amount")
-        inner += [f"{quote_ident(c)} AS {r}" for c, r in zip(amount_cols, amount_raw, strict=True)]
-    else:
-        inner.append("CAST(NULL AS DOUBLE) AS amount")
-    if "order_id" in mapping:
-        oq = quote_ident(mapping["order_id"].source)
-        inner.append(f"nullif(trim(CAST({oq} AS VARCHAR)), '') AS order_id")
-    else:
-        inner.append("CAST(NULL AS VARCHAR) AS order_id")
-    if "status" in mapping:
-        sq = quote_ident(mapping["status"].source)
-        inner.append(f"nullif(trim(CAST({sq} AS VARCHAR)), '') AS status")
-    else:
-        inner.append("CAST(NULL AS VARCHAR) AS status")
-    cancel_cols = [h for h in (preset.cancelled_col if preset else []) if h in headers]
-    if cancel_cols:
-        cq = quote_ident(cancel_cols[0])
-        inner.append(f"nullif(trim(CAST({cq} AS VARCHAR)), '') IS NOT NULL AS _cancelled")
-    else:
-        inner.append("false AS _cancelled")
-
-    dims = _choose_dimensions(headers, mapping, opts.dimensions)
-    for name, h in dims:
-        inner.append(f"{quote_ident(h)} AS {quote_ident(name)}")
-    # exact duplicates are judged on every source column, also those not carried along
-    inner.append(f"hash({', '.join(quote_ident(h) for h in headers)}) AS _h")
-    inner.append("_file")
-
     raw_amount = " || ' | ' || ".join(
         f"coalesce(CAST({r} AS VARCHAR), '<empty>')" for r in amount_raw
     )
@@ -1017,13 +973,11 @@ def _load(
     ]
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT {', '.join(outer)} FROM "
-            f"(SELECT {', '.join(inner)} FROM ({union_sql}))",
-            [*sql_params, *params],
+            f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT {', '.join(outer)} FROM ({union_sql})",
+            params,
         )
     except duckdb.Error as e:
         raise _read_error(sources, e) from e
-    con.execute("DROP TABLE IF EXISTS _raw_sample")
 
     # --- counts per file and bad rows (one pass)
     per_file = con.execute(
@@ -1085,7 +1039,9 @@ def _load(
             "CAST(sum(CAST(amount AS DECIMAL(18, 6))) AS DOUBLE) AS amount, "
             f"count(*) AS n_lines, {status_agg} AS status, bool_or({line_excluded}) AS _excluded"
             + "".join(f", arg_min({c}, order_ts) AS {c}" for c in dim_cols)
-            + f" FROM _lines WHERE {ok} GROUP BY customer_id, order_id"
+            + f" FROM _lines WHERE {ok} GROUP BY customer_id, order_id, "
+            # a line without an order id is an order of its own
+            "CASE WHEN order_id IS NULL THEN rowid END"
         )
     else:  # every line is its own order
         orders_sql = (
@@ -1159,8 +1115,8 @@ def _load(
     warnings.extend(_quality_warnings(con, orders_stats, as_of))
 
     dialect = {
-        "date_format": date_plan.label,
-        "numbers": num_plan.label if amount_choice is not None else "n/a",
+        "date_format": " | ".join(dict.fromkeys(date_labels)),
+        "numbers": " | ".join(dict.fromkeys(num_labels)) if amount_choice is not None else "n/a",
         "tz": tz,
     }
     csvs = [s.info for s in sources if s.info.format == "csv"]
@@ -1239,6 +1195,128 @@ def _choose_dimensions(
             if h not in chosen:
                 chosen.append(h)
     return [(h if h not in CANONICAL_NAMES else f"src_{h}", h) for h in chosen]
+
+
+@dataclass
+class _FilePlan:
+    src: _Source
+    index: int
+    types: dict[str, str]  # column -> DuckDB type in this file
+    reader: str
+    reader_params: list[Any]
+
+    def col(self, header: str) -> str:
+        """The column, or NULL when this file does not have it."""
+        return quote_ident(header) if header in self.types else "CAST(NULL AS VARCHAR)"
+
+    def typ(self, header: str) -> str:
+        return self.types.get(header, "VARCHAR")
+
+
+def _plan_file_dates(
+    con: duckdb.DuckDBPyConnection, plan: _FilePlan, date_col: str, forced: str | None
+) -> _DatePlan:
+    if _is_temporal(plan.typ(date_col)):
+        return _DatePlan("typed", [], "none", plan.typ(date_col))
+    if date_col not in plan.types:
+        return _DatePlan("iso", [], "none", "ISO 8601")
+
+    def whole_column_max(sep: str) -> tuple[int, int]:
+        """Largest first and second numbers over the whole column's d/m-like values."""
+        q = quote_ident(date_col)
+        try:
+            row = con.execute(
+                f"SELECT max(TRY_CAST(split_part(trim({q}), ?, 1) AS INTEGER)), "
+                f"max(TRY_CAST(split_part(trim({q}), ?, 2) AS INTEGER)) FROM ({plan.reader}) "
+                f"WHERE regexp_matches(trim({q}), '^\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}')",
+                [sep, sep, *plan.reader_params],
+            ).fetchall()[0]
+        except duckdb.Error as e:
+            raise _read_error([plan.src], e) from e
+        return int(row[0] or 0), int(row[1] or 0)
+
+    import duckdb
+
+    try:
+        return _plan_dates(_sample_values(con, date_col), forced, date_col, whole_column_max)
+    except InputDataError as e:
+        raise InputDataError(f"{plan.src.shown}: {e.message}") from None
+
+
+def _inner_select(
+    plan: _FilePlan,
+    mapping: dict[str, RoleChoice],
+    preset: Preset | None,
+    headers: list[str],
+    dims: list[tuple[str, str]],
+    date_col: str,
+    date_plan: _DatePlan,
+    num_plan: _NumberPlan,
+    amount_cols: list[str],
+    fill_zero: bool,
+    tz: str,
+) -> tuple[str, list[Any]]:
+    """One file's SELECT: values cast/parsed once, raw date/amount text passed through."""
+    params: list[Any] = []
+    cust_src = mapping["customer_id"].source
+    cust_q = plan.col(cust_src)
+    cust_type = plan.typ(cust_src).upper()
+    if cust_type in ("DOUBLE", "FLOAT", "REAL") or cust_type.startswith("DECIMAL"):
+        cust = (
+            f"CASE WHEN {cust_q} = round({cust_q}) THEN CAST(CAST({cust_q} AS BIGINT) AS "
+            f"VARCHAR) ELSE CAST({cust_q} AS VARCHAR) END"
+        )
+    else:
+        cust = f"trim(CAST({cust_q} AS VARCHAR))"
+    if preset is not None and preset.strip_float_suffix:
+        cust = f"regexp_replace({cust}, '\\.0+$', '')"
+    date_q = plan.col(date_col)
+    ts_sql, ts_params = _date_sql(date_q, date_plan, plan.typ(date_col))
+    params += [tz if p == "__TZ__" else p for p in ts_params]
+    inner = [f"{cust} AS _cust", f"{ts_sql} AS order_ts", f"{date_q} AS _r_ts"]
+    amount_choice = mapping.get("amount")
+    if amount_choice is not None:
+
+        def num(col: str) -> str:
+            sql = _number_sql(plan.col(col), num_plan, plan.typ(col))
+            return f"coalesce({sql}, 0)" if fill_zero else sql
+
+        if amount_choice.expression is not None:
+            amount_sql = _expr_sql(amount_choice.expression, num)
+        else:
+            amount_sql = num(amount_choice.source)
+        refund_cols = [h for h in (preset.refund_items_col if preset else []) if h in headers]
+        if refund_cols:  # "amount:12.50|reason:...|date:..." entries are subtracted
+            items = f"CAST({plan.col(refund_cols[0])} AS VARCHAR)"
+            amount_sql = (
+                f"({amount_sql} - coalesce(list_sum(list_transform(regexp_extract_all({items}, "
+                "'amount:\\s*(-?[0-9]+(?:\\.[0-9]+)?)', 1), lambda x: TRY_CAST(x AS DOUBLE))), 0))"
+            )
+        inner.append(f"{amount_sql} AS amount")
+        inner += [f"{plan.col(c)} AS _r_a{i}" for i, c in enumerate(amount_cols)]
+    else:
+        inner.append("CAST(NULL AS DOUBLE) AS amount")
+    for role in ("order_id", "status"):
+        if role in mapping:
+            inner.append(
+                f"nullif(trim(CAST({plan.col(mapping[role].source)} AS VARCHAR)), '') AS {role}"
+            )
+        else:
+            inner.append(f"CAST(NULL AS VARCHAR) AS {role}")
+    cancel_cols = [h for h in (preset.cancelled_col if preset else []) if h in headers]
+    if cancel_cols:
+        inner.append(
+            f"nullif(trim(CAST({plan.col(cancel_cols[0])} AS VARCHAR)), '') IS NOT NULL "
+            "AS _cancelled"
+        )
+    else:
+        inner.append("false AS _cancelled")
+    for name, h in dims:
+        inner.append(f"{plan.col(h)} AS {quote_ident(name)}")
+    # exact duplicates are judged on every source column, also those not carried along
+    inner.append(f"hash({', '.join(plan.col(h) for h in headers)}) AS _h")
+    inner.append("_file")
+    return ", ".join(inner), params
 
 
 def _fold_email(expr: str) -> str:

@@ -1,12 +1,14 @@
 """User SQL over the canonical tables (``clientela sql``).
 
-Contract: :func:`check_query` accepts one read-only SELECT-like statement over the loaded
-connection and raises :class:`UsageError` (naming ``--query``) when DuckDB cannot bind
-it, so a typo is one clear line, not a traceback.
+Contract: :func:`check_query` accepts exactly one read-only SELECT statement over the
+loaded connection (a second statement, such as ``; COPY ... TO``, is refused before
+anything runs) and raises :class:`UsageError` (naming ``--query``) when DuckDB cannot
+bind it, so a typo is one clear line, not a traceback.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from clientela.errors import UsageError
@@ -14,20 +16,32 @@ from clientela.errors import UsageError
 if TYPE_CHECKING:
     import duckdb
 
-_READ_ONLY = ("select", "with", "from", "values", "table", "pivot", "unpivot", "(")
 
+def check_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """Validate ``query``: exactly one read-only SELECT statement that DuckDB can bind.
 
-def check_query(con: duckdb.DuckDBPyConnection, query: str) -> None:
-    """Validate ``query``: a single read-only statement that DuckDB can bind."""
+    Returns that statement's text, without a trailing ``;`` or comment, to run as given.
+    """
     import duckdb
 
-    text = query.strip().rstrip(";").strip()
-    if not text:
+    text = query.strip()
+    if not text.rstrip(";").strip():
         raise UsageError("--query is empty; e.g. --query 'SELECT * FROM orders'")
-    if not text.lower().startswith(_READ_ONLY):
-        raise UsageError("--query must be one read-only query (SELECT / WITH / FROM ...)")
     try:
-        con.execute(f"DESCRIBE {text}")
+        statements = con.extract_statements(text)
     except duckdb.Error as e:
-        first = str(e).strip().splitlines()[0]
-        raise UsageError(f"--query: {first}") from e
+        raise UsageError(f"--query: {_first_line(e)}") from e
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise UsageError("--query must be one read-only query (SELECT / WITH / FROM ...)")
+    # drop a trailing "; -- comment": the statement is run inside parentheses
+    clean = re.sub(r"(;\s*(--[^\n]*)?\s*)+$", "", statements[0].query.strip())
+    try:
+        con.execute(f"DESCRIBE (\n{clean}\n)").fetchall()
+    except duckdb.Error as e:
+        raise UsageError(f"--query: {_first_line(e)}") from e
+    return clean
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
