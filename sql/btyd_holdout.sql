@@ -6,7 +6,7 @@
 SELECT
     customer_id,
     count(DISTINCT order_date)::DOUBLE                        AS frequency_holdout,
-    coalesce(CAST(sum(CAST(amount AS DECIMAL(18, 6))) AS DOUBLE) / nullif(count(*), 0), 0)
+    coalesce(CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) / nullif(count(*), 0), 0)
                                                               AS monetary_value_holdout
 FROM orders
 WHERE is_purchase AND order_date > $cal_end AND order_date <= $as_of

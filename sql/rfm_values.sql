@@ -1,5 +1,5 @@
 -- RFM values per customer at the as-of date (DESIGN.md, Definitions: RFM).
--- Money is summed exactly as DECIMAL(18, 6) and then turned back into DOUBLE, so the result
+-- Money is summed exactly as DECIMAL(38, 6) and then turned back into DOUBLE, so the result
 -- does not depend on the order in which threads add the values (reruns give identical bytes).
 -- Input: the view _rfm_orders = orders + _grp (the --by dimension, '' without --by).
 -- Parameters: $as_of (DATE), $by_last (BOOLEAN: group value of the last purchase, not the first).
@@ -14,7 +14,7 @@ SELECT
     max(order_date) FILTER (WHERE is_purchase)                           AS last_purchase,
     date_diff('day', max(order_date) FILTER (WHERE is_purchase), $as_of) AS recency_days,
     count(*) FILTER (WHERE is_purchase)                                  AS frequency,
-    coalesce(CAST(sum(CAST(amount AS DECIMAL(18, 6))) AS DOUBLE), 0)     AS monetary
+    coalesce(CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE), 0)     AS monetary
 FROM _rfm_orders
 GROUP BY customer_id
 HAVING count(*) FILTER (WHERE is_purchase) > 0

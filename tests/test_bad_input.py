@@ -193,3 +193,24 @@ def test_formula_looking_input_cells_are_defused(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(res.out)))
     assert rows == [["customer_id", "note"], ["'=HYPERLINK(\"http://x\")", "'+SUM(A1)"],
                     ["'@me", "'-2+3"]]
+
+
+def test_gzip_without_suffix_and_damaged_gzip(tmp_path: Path) -> None:
+    import gzip
+
+    plain = tmp_path / "export.csv"  # compressed although the name does not say so
+    plain.write_bytes(gzip.compress(GOOD.encode()))
+    res = run_cli("sql", str(plain), "-q", "SELECT count(*) AS n FROM orders", "-o", "-")
+    assert (res.code, res.out) == (0, "n\n2\n"), res.err
+    bad = tmp_path / "bad.csv.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00" + b"garbage" * 20)
+    res = run_cli("sql", str(bad), "-o", str(tmp_path / "o.csv"))
+    assert res.code == 1 and "bad.csv.gz" in res.err and "damaged" in res.err
+    assert len(res.err.strip().splitlines()) == 1 and not (tmp_path / "o.csv").exists()
+
+
+def test_huge_amounts_do_not_crash(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-01,1000000000000\n")
+    res = run_cli("rfm", str(f), "-o", "-")
+    assert res.code == 0, res.err
+    assert ",1000000000000.0," in res.out

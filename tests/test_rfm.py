@@ -329,3 +329,19 @@ def test_cli_rfm_summary_and_errors(tmp_path: Path) -> None:
         assert bad.code == 2, (args, bad.err)
         assert needle in bad.err and len(bad.err.strip().splitlines()) == 1
         assert not (tmp_path / "x.csv").exists()
+
+
+def test_by_column_named_like_an_rfm_column_and_meta_paths(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount,segment\na,2025-01-01,1,x\n"
+              "b,2025-01-02,2,z\n")
+    res = run_cli("rfm", str(f), "--by", "segment", "-o", "-")
+    assert res.code == 0, res.err
+    assert res.out.splitlines()[0].startswith("customer_id,by_segment,first_purchase")
+    out = tmp_path / "x.json"
+    for args, needle in [(["-o", str(out), "--meta", str(out)], "the same path as -o"),
+                         (["--meta", "-"], "give a file path"),
+                         (["-o", str(out), "--meta", str(tmp_path / "no" / "m.json")],
+                          "does not exist")]:
+        bad = run_cli("rfm", str(f), *args)
+        assert bad.code == 2 and needle in bad.err, bad.err
+        assert not out.exists()

@@ -342,7 +342,7 @@ def rfm(
     if model == "rfm":
         params.validate()
     opts = replace(_load_options(locals()), dimensions=[by] if by else [])
-    check_output(output, inputs, meta, customers)
+    check_output(output, inputs, meta, customers, segments)
     loaded = load(inputs, opts)
     _report_load(loaded)
     if model == "btyd":
@@ -418,14 +418,27 @@ def rfm(
 
 
 def check_output(
-    output: str | None, inputs: list[str], meta: str | None = None, customers: str | None = None
+    output: str | None,
+    inputs: list[str],
+    meta: str | None = None,
+    customers: str | None = None,
+    segments: str | None = None,
 ) -> None:
     """Refuse unusable outputs (an input file, the CRM file) before any work is done."""
     from clientela.output import check_not_input
 
-    protected = [*inputs, *([customers] if customers else [])]
+    protected = [*inputs, *(extra for extra in (customers, segments) if extra)]
     check_not_input(output, protected)
-    check_not_input(meta, protected)
+    if meta is not None:
+        from pathlib import Path
+
+        if meta == "-":
+            raise UsageError("--meta -: give a file path (stdout carries the data)")
+        if output not in (None, "-") and Path(meta).resolve() == Path(output).resolve():
+            raise UsageError(f"--meta {meta}: the same path as -o; choose another file")
+        if not Path(meta).resolve().parent.is_dir():
+            raise UsageError(f"--meta {meta}: the folder {Path(meta).parent} does not exist")
+        check_not_input(meta, protected)
 
 
 def _report_load(loaded: Any, *, counts: bool = True) -> None:

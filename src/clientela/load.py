@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,7 @@ class _Source:
     shown: str  # the name users typed / see
     info: FileInfo
     header: list[str] = field(default_factory=list)  # CSV only
+    gzip: bool = False  # DuckDB must decompress the file it reads
 
 
 class _TempFiles:
@@ -305,8 +307,8 @@ def _read_head(path: Path, compressed: bool, n: int = SNIFF_BYTES) -> bytes:
                 return fh.read(n)
         with path.open("rb") as fh:
             return fh.read(n)
-    except (OSError, EOFError) as e:
-        raise InputDataError(f"{path}: cannot be read ({e})") from e
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputDataError(f"{path}: cannot be read ({e}); a damaged or truncated file?") from e
 
 
 def _detect_encoding(head: bytes, truncated: bool) -> str:
@@ -405,7 +407,7 @@ def _inspect_file(path: Path, shown: str, opts: LoadOptions, temp: _TempFiles) -
     read_path = path
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-8-sig", "ascii"):
         read_path = _transcode(path, shown, compressed, encoding, temp)
-    return _Source(read_path, shown, info, _header(text, delim))
+    return _Source(read_path, shown, info, _header(text, delim), compressed and read_path == path)
 
 
 def _header(text: str, delim: str) -> list[str]:
@@ -435,6 +437,8 @@ def _transcode(path: Path, shown: str, compressed: bool, encoding: str, temp: _T
                 dst.write(decoder.decode(chunk))
                 offset += len(chunk)
             dst.write(decoder.decode(b"", final=True))
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputDataError(f"{shown}: cannot be read ({e}); a damaged or truncated file?") from e
     except UnicodeDecodeError as e:
         if encoding.lower() == "cp1252":  # bytes undefined in cp1252: fall back to latin-1
             return _transcode(path, shown, compressed, "latin-1", temp)
@@ -457,13 +461,14 @@ def _reader_sql(src: _Source, index: int = 0) -> tuple[str, list[Any]]:
     # the header is read by Python (see _inspect_file): no sniffing surprises in DuckDB
     return (
         "SELECT *, ? AS _file FROM read_csv(?, delim=?, quote='\"', escape='\"', header=true, "
-        "auto_detect=false, columns=?, max_line_size=?, null_padding=false)",
+        "auto_detect=false, columns=?, max_line_size=?, null_padding=false, compression=?)",
         [
             index,
             str(src.path),
             info.delimiter,
             dict.fromkeys(src.header, "VARCHAR"),
             MAX_LINE_SIZE,
+            "gzip" if src.gzip else "none",
         ],
     )
 
@@ -1036,7 +1041,7 @@ def _load(
         status_agg = "max(status)" if fill_zero else "arg_min(status, order_ts)"
         orders_sql = (
             "SELECT customer_id, order_id, min(order_ts) AS order_ts, "
-            "CAST(sum(CAST(amount AS DECIMAL(18, 6))) AS DOUBLE) AS amount, "
+            "CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount, "
             f"count(*) AS n_lines, {status_agg} AS status, bool_or({line_excluded}) AS _excluded"
             + "".join(f", arg_min({c}, order_ts) AS {c}" for c in dim_cols)
             + f" FROM _lines WHERE {ok} GROUP BY customer_id, order_id, "

@@ -115,4 +115,6 @@ def describe_cuts(cuts: dict[str, Any]) -> list[str]:
 
 
 def _num(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else f"{v:.2f}"
+    return str(v)

@@ -41,6 +41,12 @@ DIMENSIONS = ("r", "f", "m")
 # value column, and the expression that orders customers from worst to best (ascending)
 _ASCENDING = {"r": "-recency_days", "f": "frequency", "m": "monetary"}
 _NATURAL = {"r": "recency_days", "f": "frequency", "m": "monetary"}
+RFM_COLUMNS = frozenset({
+    "customer_id", "first_purchase", "last_purchase", "recency_days", "frequency", "monetary",
+    "avg_order_value", "r_score", "f_score", "m_score", "rfm_score", "segment", "segment_label",
+    "customers", "share_customers", "revenue", "share_revenue", "mean_recency_days",
+    "mean_frequency", "mean_monetary", "suggested_action", "r", "f", "m", "action",
+})  # fmt: skip
 
 
 @dataclass
@@ -191,7 +197,9 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         if p.bins <= 9
         else "r_score::VARCHAR || '-' || f_score::VARCHAR || '-' || m_score::VARCHAR"
     )
-    by_out = f"_grp AS {_qi(by_col)}, " if by_col else ""
+    # the group column keeps its name unless it would clash with an RFM column
+    by_name = "" if by_col is None else by_col if by_col not in RFM_COLUMNS else f"by_{by_col}"
+    by_out = f"_grp AS {_qi(by_name)}, " if by_col else ""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rfm AS SELECT customer_id, "
         f"{by_out}first_purchase, last_purchase, recency_days, frequency, monetary, "
@@ -200,15 +208,15 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         "FROM _rfm_scored s JOIN _seg_cells c ON s.r_score = c.r AND s.f_score = c.f "
         "AND s.m_score = c.m ORDER BY customer_id"
     )
-    by_group = f"{_qi(by_col)}, " if by_col else ""
+    by_group = f"{_qi(by_name)}, " if by_col else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE rfm_summary AS SELECT {by_group}r.segment, "
         "any_value(r.segment_label) AS segment_label, count(*) AS customers, "
-        f"round(count(*) / sum(count(*)) OVER ({'PARTITION BY ' + _qi(by_col) if by_col else ''})"
+        f"round(count(*) / sum(count(*)) OVER ({'PARTITION BY ' + _qi(by_name) if by_col else ''})"
         ", 4) AS share_customers, "
         "round(sum(monetary), 2) AS revenue, "
         f"round(sum(monetary) / nullif(sum(sum(monetary)) OVER ("
-        f"{'PARTITION BY ' + _qi(by_col) if by_col else ''}), 0), 4) AS share_revenue, "
+        f"{'PARTITION BY ' + _qi(by_name) if by_col else ''}), 0), 4) AS share_revenue, "
         "round(avg(recency_days), 1) AS mean_recency_days, round(avg(frequency), 2) AS "
         "mean_frequency, round(avg(monetary), 2) AS mean_monetary, any_value(a.action) AS "
         "suggested_action FROM rfm r JOIN _seg_actions a ON r.segment = a.segment "
