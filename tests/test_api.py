@@ -33,3 +33,9 @@ def test_summary_lang_and_lazy_path() -> None:
     assert n == res.customers == seg["customers"].sum()
     report = clientela.inspect(str(SAMPLE / "pt-BR" / "orders.csv"))
     assert report.orders["customers"] == loaded.report.orders["customers"]
+
+
+def test_btyd_through_the_api() -> None:
+    df = clientela.rfm(str(SAMPLE / "orders.csv"), model="btyd", unit="weeks")
+    assert df.columns == ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    assert (df["T"] >= df["recency"]).all()

@@ -45,8 +45,9 @@ EPILOG = (
 
 app = typer.Typer(
     name="clientela",
-    help="Customer analytics from the command line: RFM, cohorts, status, churn and lifetime "
-    "value over shop and CRM exports (CSV, Parquet), powered by DuckDB.",
+    help="Customer analytics from the command line over shop and CRM exports (CSV, Parquet), "
+    "powered by DuckDB: inspect how an export is read, RFM scores and segments, the BTYD "
+    "summary, and SQL over the canonical orders table.",
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,

@@ -461,12 +461,18 @@ def rfm(
     by: str | None = None,
     by_mode: str = "first",
     summary: bool = False,
+    model: str = "rfm",
+    unit: str = "days",
+    calibration_end: str | dt.date | None = None,
 ) -> pl.DataFrame:
-    """RFM per customer (or per segment with ``summary=True``) as a Polars DataFrame.
+    """RFM per customer (or per segment with ``summary=True``; or the BTYD summary with
+    ``model="btyd"``) as a Polars DataFrame.
 
     The same parameters and defaults as ``clientela rfm``. For data too large for memory,
     use :func:`clientela.load` and :func:`compute_rfm`, which keep the result in DuckDB.
     """
+    if model not in ("rfm", "btyd"):
+        raise UsageError(f"model={model!r}: use rfm or btyd")
     from dataclasses import replace
 
     from clientela.load import LoadOptions as _LoadOptions
@@ -476,6 +482,10 @@ def rfm(
     opts = replace(opts, dimensions=[by] if by is not None else [])
     loaded = load(inputs, opts)
     try:
+        if model == "btyd":
+            compute_btyd(loaded, unit, calibration_end)
+            btyd_frame: pl.DataFrame = loaded.con.sql("SELECT * FROM btyd").pl()
+            return btyd_frame
         compute_rfm(
             loaded, RfmParams(bins, scoring, r_cuts, f_cuts, m_cuts, segments, lang, by, by_mode)
         )
