@@ -40,6 +40,14 @@ def make_data(rows: int, out: Path) -> tuple[Path, Path]:
         more = sample.generate(orders=orders // 4 + 1, seed=table.num_rows).orders
         table = pa.concat_tables([table, more])
     table = table.slice(0, rows)
+    # plain string columns, as exports written by pandas, Spark or DuckDB have them (the
+    # generator's dictionary columns would make pandas read categoricals)
+    table = pa.table(
+        {
+            name: col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
+            for name, col in zip(table.column_names, table.columns, strict=True)
+        }
+    )
     pq.write_table(table, pq_path, compression="zstd")
     pacsv.write_csv(table, csv_path)
     return csv_path, pq_path
@@ -74,8 +82,10 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=HERE / "data")
     args = ap.parse_args()
     csv_path, pq_path = make_data(args.rows, args.data)
-    print(f"rows: {args.rows:,}; csv {csv_path.stat().st_size / 1e6:,.0f} MB, "
-          f"parquet {pq_path.stat().st_size / 1e6:,.0f} MB")
+    print(
+        f"rows: {args.rows:,}; csv {csv_path.stat().st_size / 1e6:,.0f} MB, "
+        f"parquet {pq_path.stat().st_size / 1e6:,.0f} MB"
+    )
     results: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.repeat):
         for path in (csv_path, pq_path):

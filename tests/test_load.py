@@ -281,3 +281,15 @@ def test_iso_values_do_not_decide_the_day_month_order(tmp_path: Path) -> None:
               "b,2025-01-20,20\n")
     with pytest.raises(InputDataError, match="--date-format"):
         load([str(f)])
+
+
+def test_crm_keyed_like_the_orders_and_overlap_warning(tmp_path: Path) -> None:
+    orders_f = write(tmp_path / "o.csv", "Email,order_date,amount\na@x.com,2025-01-01,1\n"
+                     "b@x.com,2025-01-02,1\n")
+    crm = write(tmp_path / "crm.csv", "Customer ID,Email,First Name\n1,a@x.com,Ana\n"
+                "2,b@x.com,Bia\n3,c@x.com,Caio\n")
+    rep = load([str(orders_f)], LoadOptions(customers=str(crm))).report
+    assert rep.crm == {"rows": 3, "customers": 3, "prospects": 1, "buyers_not_in_crm": 0}
+    other = write(tmp_path / "crm2.csv", "customer_id,segment\n1,b2c\n2,b2b\n")
+    rep = load([str(orders_f)], LoadOptions(customers=str(other))).report
+    assert "crm_no_overlap" in [w.code for w in rep.warnings]

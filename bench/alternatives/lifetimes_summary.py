@@ -39,6 +39,7 @@ def main():
     lines = pd.read_parquet(a.input, columns=COLUMNS)
     t1 = time.perf_counter()
     lines = lines[lines["status"] != "cancelled"]
+    lines["customer_id"] = lines["customer_id"].astype(str)  # never a categorical group key
     as_of = a.as_of or lines["order_ts"].max().normalize()
     out = summary_data_from_transaction_data(
         lines,

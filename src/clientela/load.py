@@ -1131,7 +1131,16 @@ def _load(
 
     crm = None
     if opts.customers:
-        crm = _load_customers(con, opts, temp)
+        crm = _load_customers(con, opts, temp, mapping["customer_id"].source)
+        buyers = orders_stats["customers_with_purchase"]
+        if buyers and crm["buyers_not_in_crm"] > buyers / 2:
+            warnings.append(
+                LoadWarning(
+                    "crm_no_overlap",
+                    f"{crm['buyers_not_in_crm']:,} of {buyers:,} buyers are not in the CRM file "
+                    f"{opts.customers}; are both files keyed the same way (id vs e-mail)?",
+                )
+            )
     orders_stats["load_seconds"] = round(time.perf_counter() - started, 3)
     report = LoadReport(
         files=[s.info for s in sources],
@@ -1518,7 +1527,7 @@ def _crm_name(h: str) -> str:
 
 
 def _load_customers(
-    con: duckdb.DuckDBPyConnection, opts: LoadOptions, temp: _TempFiles
+    con: duckdb.DuckDBPyConnection, opts: LoadOptions, temp: _TempFiles, orders_key: str
 ) -> dict[str, int]:
     """The CRM file -> temp table ``customers`` (customer_id + attributes)."""
     import duckdb
@@ -1539,15 +1548,24 @@ def _load_customers(
         raise _read_error(sources, e) from e
     headers = [c for c in _typeof(con, "_crm") if c != "_file"]
     shown = opts.customers
-    found = detect_roles(
-        headers, {"customer_id": opts.customer_col if opts.customer_col in headers else None}
-    )
-    if "customer_id" not in found:
-        raise InputDataError(
-            f"{shown}: no customer id column found among "
-            f"{', '.join(repr(h) for h in headers[:15])}; name it with --customer-col"
-        )
-    src_col = found["customer_id"].source
+    same = [h for h in headers if normalize(h) == normalize(orders_key)]
+    if same:  # the column named like the orders' customer column is the key
+        src_col = same[0]
+    else:
+        try:
+            found = detect_roles(headers, {})
+        except UsageError as e:
+            raise UsageError(
+                f"{shown} (--customers): {e.message.split(';')[0]}; rename the key column "
+                f"of the CRM file to {orders_key!r}, the orders' customer column"
+            ) from None
+        if "customer_id" not in found:
+            raise InputDataError(
+                f"{shown} (--customers): no customer id column found among "
+                f"{', '.join(repr(h) for h in headers[:15])}; name the key column like the "
+                f"orders' customer column, {orders_key!r}"
+            )
+        src_col = found["customer_id"].source
     q = quote_ident(src_col)
     cid = _fold_email(f"trim(CAST({q} AS VARCHAR))")
     attrs = [h for h in headers if h != src_col]
