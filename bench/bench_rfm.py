@@ -10,8 +10,8 @@ own process (start-up included) and writes its result to Parquet:
   - clientela: ``clientela rfm FILE -o out.parquet``
   - floor: a bare DuckDB query that only collapses lines into orders and groups orders by
     customer (recency, frequency, monetary), written to Parquet: the least any RFM must do
-  - pandas: bench/alternatives/pandas_rfm.py (groupby + qcut), if present
-  - polars: bench/alternatives/polars_rfm.py (lazy), if present
+  - pandas: bench/alternatives/pandas_rfm.py (groupby + qcut), run by ``--alt-python``
+  - polars: bench/alternatives/polars_rfm.py (lazy), run by ``--alt-python``
   - lifetimes: bench/alternatives/lifetimes_summary.py in a separate venv
     (``--lifetimes-python``), if given
 Prints a Markdown table: median wall seconds and the ratio to the floor.
@@ -43,20 +43,23 @@ COPY (
 """
 
 
-def contenders(lifetimes_python: str | None) -> dict[str, list[str]]:
+def contenders(lifetimes_python: str | None, alt_python: str) -> dict[str, list[str]]:
     alt = HERE / "alternatives"
     out = {
         "clientela rfm": [sys.executable, "-m", "clientela", "rfm", "{in}", "-o", "{out}"],
         "floor (bare DuckDB)": [sys.executable, "-c", FLOOR, "{in}", "{out}"],
     }
     if (alt / "pandas_rfm.py").exists():
-        out["pandas (groupby + qcut)"] = [sys.executable, str(alt / "pandas_rfm.py"), "{in}",
-                                          "{out}"]
+        out["pandas (groupby + qcut)"] = [alt_python, str(alt / "pandas_rfm.py"), "{in}", "{out}"]
     if (alt / "polars_rfm.py").exists():
-        out["polars (lazy)"] = [sys.executable, str(alt / "polars_rfm.py"), "{in}", "{out}"]
+        out["polars (lazy)"] = [alt_python, str(alt / "polars_rfm.py"), "{in}", "{out}"]
     if lifetimes_python and (alt / "lifetimes_summary.py").exists():
-        out["lifetimes summary"] = [lifetimes_python, str(alt / "lifetimes_summary.py"),
-                                    "{in}", "{out}"]
+        out["lifetimes summary"] = [
+            lifetimes_python,
+            str(alt / "lifetimes_summary.py"),
+            "{in}",
+            "{out}",
+        ]
     return out
 
 
@@ -77,13 +80,22 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--data", type=Path, default=HERE / "data")
-    ap.add_argument("--lifetimes-python", default=None)
-    ap.add_argument("--skip", action="append", default=[],
-                    help="skip a contender whose name starts with this")
+    ap.add_argument("--lifetimes-python", default=None, help="python of the lifetimes venv")
+    ap.add_argument(
+        "--alt-python",
+        default=sys.executable,
+        help="python with pandas and polars (bench/alternatives/README.md)",
+    )
+    ap.add_argument(
+        "--skip", action="append", default=[], help="skip a contender whose name starts with this"
+    )
     args = ap.parse_args()
     _, data = make_data(args.rows, args.data)
-    cons = {k: v for k, v in contenders(args.lifetimes_python).items()
-            if not any(k.startswith(s) for s in args.skip)}
+    cons = {
+        k: v
+        for k, v in contenders(args.lifetimes_python, args.alt_python).items()
+        if not any(k.startswith(s) for s in args.skip)
+    }
     times: dict[str, list[float]] = {k: [] for k in cons}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):
