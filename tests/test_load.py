@@ -293,3 +293,10 @@ def test_crm_keyed_like_the_orders_and_overlap_warning(tmp_path: Path) -> None:
     other = write(tmp_path / "crm2.csv", "customer_id,segment\n1,b2c\n2,b2b\n")
     rep = load([str(orders_f)], LoadOptions(customers=str(other))).report
     assert "crm_no_overlap" in [w.code for w in rep.warnings]
+
+
+def test_columns_named_like_internal_ones_are_ordinary_dimensions(tmp_path: Path) -> None:
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount,_file,_id\na,2025-01-01,1,x,7\n")
+    loaded = load([str(f)])
+    assert loaded.report.dimensions == ["_file", "_id"]
+    assert orders(loaded)[0]["_file"] == "x"

@@ -15,6 +15,7 @@ Pure Python: no duckdb import here.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -459,7 +460,10 @@ def parse_amount_expression(text: str, headers: Sequence[str]) -> Expr:
             return node
         kind, value = take()
         if kind == "num":
-            return Num(float(value))
+            number = float(value)
+            if not math.isfinite(number):
+                raise bad(f"the number {value[:20]}... is too large")
+            return Num(number)
         if kind == "col":
             return resolve(value)
         raise bad(f"unexpected {value!r}")

@@ -449,19 +449,21 @@ def _transcode(path: Path, shown: str, compressed: bool, encoding: str, temp: _T
 
 
 def _reader_sql(src: _Source, index: int = 0) -> tuple[str, list[Any]]:
-    """A SELECT over one file, all CSV columns as text, plus the file's index as ``_file``."""
+    """A SELECT over one file (CSV columns as text) plus the file's index, ``__clientela_file``."""
     info = src.info
     if info.format == "parquet":
-        return "SELECT *, ? AS _file FROM read_parquet(?)", [index, str(src.path)]
+        return "SELECT *, ? AS __clientela_file FROM read_parquet(?)", [index, str(src.path)]
     if info.format == "ndjson":
         return (
-            "SELECT *, ? AS _file FROM read_json(?, format='newline_delimited', records=true)",
+            "SELECT *, ? AS __clientela_file FROM read_json(?, format='newline_delimited', "
+            "records=true)",
             [index, str(src.path)],
         )
     # the header is read by Python (see _inspect_file): no sniffing surprises in DuckDB
     return (
-        "SELECT *, ? AS _file FROM read_csv(?, delim=?, quote='\"', escape='\"', header=true, "
-        "auto_detect=false, columns=?, max_line_size=?, null_padding=false, compression=?)",
+        "SELECT *, ? AS __clientela_file FROM read_csv(?, delim=?, quote='\"', escape='\"', "
+        "header=true, auto_detect=false, columns=?, max_line_size=?, null_padding=false, "
+        "compression=?)",
         [
             index,
             str(src.path),
@@ -799,7 +801,7 @@ def _open_sources(
         sql, params = _reader_sql(src)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _probe AS {sql} LIMIT 0", params)
-            cols = [c for c in _typeof(con, "_probe") if c != "_file"]
+            cols = [c for c in _typeof(con, "_probe") if c != "__clientela_file"]
         except duckdb.Error as e:
             if src.info.format == "csv":
                 raise _csv_error(src, e) from e
@@ -974,7 +976,7 @@ def _load(
         "_cancelled",
         *(quote_ident(name) for name, _ in dims),
         "_h",
-        "_file",
+        "__clientela_file",
     ]
     try:
         con.execute(
@@ -986,11 +988,11 @@ def _load(
 
     # --- counts per file and bad rows (one pass)
     per_file = con.execute(
-        "SELECT _file, count(*), "
+        "SELECT __clientela_file, count(*), "
         "count(*) FILTER (WHERE customer_id IS NULL), "
         "count(*) FILTER (WHERE _bad_ts IS NOT NULL AND customer_id IS NOT NULL), "
         "count(*) FILTER (WHERE _bad_ts IS NULL AND _bad_amount IS NOT NULL "
-        "AND customer_id IS NOT NULL) FROM _lines GROUP BY _file"
+        "AND customer_id IS NOT NULL) FROM _lines GROUP BY __clientela_file"
     ).fetchall()
     for r in per_file:
         sources[int(r[0])].info.rows = int(r[1])
@@ -1194,7 +1196,7 @@ def _choose_dimensions(
     (matched like headers are), so analyses only pay for the dimensions they use.
     """
     used = {c.source for c in mapping.values() if c.expression is None}
-    free = [h for h in headers if h not in used and not h.startswith("_")]
+    free = [h for h in headers if h not in used]
     if wanted is None:
         chosen = free
     else:
@@ -1329,7 +1331,7 @@ def _inner_select(
         inner.append(f"{plan.col(h)} AS {quote_ident(name)}")
     # exact duplicates are judged on every source column, also those not carried along
     inner.append(f"hash({', '.join(plan.col(h) for h in headers)}) AS _h")
-    inner.append("_file")
+    inner.append("__clientela_file")
     return ", ".join(inner), params
 
 
@@ -1421,13 +1423,14 @@ def _bad_rows_error(
     )
     fix = "force --date-format" if bad_ts else "force --decimal , or --decimal ."
     first = con.execute(
-        f"SELECT min(_file) FROM _lines WHERE {col} IS NOT NULL AND customer_id IS NOT NULL"
+        f"SELECT min(__clientela_file) FROM _lines WHERE {col} IS NOT NULL "
+        "AND customer_id IS NOT NULL"
     ).fetchone()
     index = int(first[0]) if first and first[0] is not None else 0
     # the table keeps each file's rows in file order (DuckDB preserves insertion order)
     examples = con.execute(
         f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {col} AS v, customer_id "
-        "FROM _lines WHERE _file = ?) WHERE v IS NOT NULL AND customer_id IS NOT NULL "
+        "FROM _lines WHERE __clientela_file = ?) WHERE v IS NOT NULL AND customer_id IS NOT NULL "
         "ORDER BY rn LIMIT 3",
         [index],
     ).fetchall()
@@ -1546,7 +1549,7 @@ def _load_customers(
         con.execute(f"CREATE OR REPLACE TEMP TABLE _crm AS {union_sql}", params)
     except duckdb.Error as e:
         raise _read_error(sources, e) from e
-    headers = [c for c in _typeof(con, "_crm") if c != "_file"]
+    headers = [c for c in _typeof(con, "_crm") if c != "__clientela_file"]
     shown = opts.customers
     same = [h for h in headers if normalize(h) == normalize(orders_key)]
     if same:  # the column named like the orders' customer column is the key
