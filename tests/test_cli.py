@@ -136,8 +136,10 @@ def _interrupt(args: list[str], tmp_path: Path, stdin: bytes | None = None) -> t
     proc = subprocess.Popen(
         [sys.executable, "-m", "clientela", *args],
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "NO_COLOR": "1"}, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=tmp_path,
     )
     if stdin is not None:
         assert proc.stdin is not None
@@ -150,8 +152,11 @@ def _interrupt(args: list[str], tmp_path: Path, stdin: bytes | None = None) -> t
 
 
 def test_ctrl_c_while_reading_exits_130_without_output(tmp_path: Path) -> None:
-    code, err = _interrupt(["sql", "-", "-o", "out.csv"], tmp_path,
-                           stdin=b"customer_id,order_date,amount\na,2025-01-01,1\n")
+    code, err = _interrupt(
+        ["sql", "-", "-o", "out.csv"],
+        tmp_path,
+        stdin=b"customer_id,order_date,amount\na,2025-01-01,1\n",
+    )
     assert code == 130, err
     assert err.strip() == "clientela: interrupted"
     assert list(tmp_path.iterdir()) == []
@@ -199,3 +204,12 @@ def test_crm_file_is_protected_too(tmp_path: Path) -> None:
     res = run_cli("rfm", str(f), "--customers", str(crm), "-o", str(crm))
     assert res.code == 2 and "input file" in res.err
     assert crm.read_bytes() == before
+
+
+def test_query_is_exactly_one_select(orders_csv: Path, tmp_path: Path) -> None:
+    target = tmp_path / "pwn.csv"
+    res = run_cli("sql", str(orders_csv), "-q", f"SELECT 1; COPY (SELECT 42 AS x) TO '{target}'")
+    assert res.code == 2 and "one read-only query" in res.err
+    assert not target.exists()  # the second statement never ran
+    ok = run_cli("sql", str(orders_csv), "-q", "SELECT count(*) AS n FROM orders; -- done")
+    assert (ok.code, ok.out) == (0, "n\n3\n")

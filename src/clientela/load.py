@@ -1119,7 +1119,7 @@ def _load(
                 "(customer, order id) pair is counted as its own order",
             )
         )
-    warnings.extend(_quality_warnings(con, orders_stats, as_of))
+    warnings.extend(_quality_warnings(con, orders_stats))
 
     dialect = {
         "date_format": " | ".join(dict.fromkeys(date_labels)),
@@ -1468,9 +1468,7 @@ def _order_stats(con: duckdb.DuckDBPyConnection, has_amount: bool) -> dict[str, 
     return stats
 
 
-def _quality_warnings(
-    con: duckdb.DuckDBPyConnection, stats: dict[str, Any], as_of: dt.date
-) -> list[LoadWarning]:
+def _quality_warnings(con: duckdb.DuckDBPyConnection, stats: dict[str, Any]) -> list[LoadWarning]:
     out: list[LoadWarning] = []
     today = dt.date.today()
     row = con.execute(
@@ -1521,7 +1519,6 @@ def _quality_warnings(
                     "account? exclude it before analysing",
                 )
             )
-    del as_of
     return out
 
 

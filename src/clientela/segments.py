@@ -161,9 +161,6 @@ class SegmentMap:
     def cells(self) -> list[tuple[int, int, int, str]]:
         return [(r, f, m, s) for (r, f, m), s in sorted(self.assign.items())]
 
-    def describe(self) -> str:
-        return self.name
-
 
 def builtin(name: str, bins: int) -> SegmentMap:
     """The built-in map ``rfm10`` (default, R × F) or ``rfm11`` (R × (F+M)/2)."""
