@@ -13,29 +13,17 @@ from typing import Annotated, Any, Optional
 import typer
 
 from clientela import __version__
-from clientela.cli_options import (
-    AmountCol,
-    AsOf,
-    BadRows,
-    CsvLocale,
-    CustomerCol,
-    Customers,
-    DateCol,
-    DateFormat,
-    Debug,
-    Decimal,
-    Delimiter,
-    Duplicates,
-    Encoding,
-    Format,
-    Inputs,
-    OrderCol,
-    Output,
-    PresetOpt,
-    StatusCol,
-    Tz,
-    ZeroOrders,
+from clientela.cli_common import (
+    Run,
+    analysis_command,
+    debug_enabled,
+    default_map,
+    err,
+    find_config,
+    report_load,
+    set_debug,
 )
+from clientela.cli_options import Debug, Inputs
 from clientela.errors import ClientelaError, ExitCode, QualityGateError, UsageError
 
 EPILOG = (
@@ -55,8 +43,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_debug = False
-
 
 def _version(value: bool) -> None:
     if value:
@@ -72,82 +58,13 @@ def _root(
     ] = None,
     debug: Debug = False,
 ) -> None:
-    global _debug
-    _debug = _debug or debug
-
-
-def _set_debug(debug: bool) -> None:
-    global _debug
-    _debug = _debug or debug
-
-
-def err(message: str) -> None:
-    """One message line on stderr."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
-
-
-LOAD_KEYS = (
-    "customer_col", "date_col", "amount_col", "order_col", "status_col", "preset", "delimiter",
-    "decimal", "encoding", "date_format", "tz", "as_of", "zero_orders", "bad_rows", "duplicates",
-    "customers",
-)  # fmt: skip
-
-
-def _load_options(params: dict[str, Any]) -> Any:
-    """The LoadOptions of a command's parameters (every command shares the input options)."""
-    from clientela.load import LoadOptions
-
-    return LoadOptions(**{k: params[k] for k in LOAD_KEYS})
-
-
-def _emit(
-    con: Any,
-    sql: str,
-    params: list[Any],
-    output: str | None,
-    fmt: str | None,
-    inputs: list[str],
-    csv_locale: str,
-    title: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> None:
-    """Write a query's rows with the shared output options and report where they went."""
-    from clientela.output import WriteOptions, check_not_input, write
-
-    check_not_input(output, inputs)
-    result = write(
-        con,
-        sql,
-        params,
-        output,
-        fmt,
-        WriteOptions(csv_locale=csv_locale, title=title, metadata=metadata or {}),
-    )
-    if result.truncated_to is not None:
-        err(f"showing {result.truncated_to} of {result.rows:,} rows; write them all with -o FILE")
-    elif result.path != "-":
-        err(f"wrote {result.rows:,} rows to {result.path} ({result.format})")
+    set_debug(debug)
 
 
 @app.command()
+@analysis_command(output=False)
 def inspect(
     inputs: Inputs,
-    customer_col: CustomerCol = None,
-    date_col: DateCol = None,
-    amount_col: AmountCol = None,
-    order_col: OrderCol = None,
-    status_col: StatusCol = None,
-    preset: PresetOpt = None,
-    delimiter: Delimiter = None,
-    decimal: Decimal = None,
-    encoding: Encoding = None,
-    date_format: DateFormat = None,
-    tz: Tz = "UTC",
-    as_of: AsOf = None,
-    zero_orders: ZeroOrders = "ignore",
-    bad_rows: BadRows = "error",
-    duplicates: Duplicates = "drop",
-    customers: Customers = None,
     format: Annotated[
         str, typer.Option("--format", help="text (readable) or json (for machines).")
     ] = "text",
@@ -155,19 +72,18 @@ def inspect(
         bool,
         typer.Option("--strict", help="Exit 3 when any data-quality warning fires."),
     ] = False,
-    debug: Debug = False,
+    *,
+    run: Run,
 ) -> None:
     """Show how the inputs are read: column mapping, dialect, row counts and data quality.
 
     Example: clientela inspect exports/*.csv --strict
     """
-    _set_debug(debug)
     if format not in ("text", "json"):
         raise typer.BadParameter("use text or json", param_hint="--format")
     from clientela.load import inspect as inspect_
 
-    opts = _load_options(locals())
-    report = inspect_(inputs, opts)
+    report = inspect_(inputs, run.load_options)
     if format == "json":
         import json
 
@@ -185,6 +101,7 @@ def inspect(
 
 
 @app.command()
+@analysis_command()
 def sql(
     inputs: Inputs,
     query: Annotated[
@@ -196,49 +113,30 @@ def sql(
             "--customers, customers.",
         ),
     ] = "SELECT * FROM orders",
-    customer_col: CustomerCol = None,
-    date_col: DateCol = None,
-    amount_col: AmountCol = None,
-    order_col: OrderCol = None,
-    status_col: StatusCol = None,
-    preset: PresetOpt = None,
-    delimiter: Delimiter = None,
-    decimal: Decimal = None,
-    encoding: Encoding = None,
-    date_format: DateFormat = None,
-    tz: Tz = "UTC",
-    as_of: AsOf = None,
-    zero_orders: ZeroOrders = "ignore",
-    bad_rows: BadRows = "error",
-    duplicates: Duplicates = "drop",
-    customers: Customers = None,
-    output: Output = None,
-    format: Format = None,
-    csv_locale: CsvLocale = "en",
-    debug: Debug = False,
+    *,
+    run: Run,
 ) -> None:
     """Run SQL over the canonical orders table and write the result in any format.
 
     Example: clientela sql orders.csv -q "SELECT channel, sum(amount) FROM orders GROUP BY 1"
     """
-    _set_debug(debug)
-    from clientela.load import load
     from clientela.query import check_query
 
-    check_output(output, inputs, customers=customers)
-    loaded = load(inputs, _load_options(locals()))
+    loaded = run.load(report=False)
     statement = check_query(loaded.con, query)
-    _report_load(loaded, counts=False)
+    report_load(loaded, counts=False)
     import duckdb
 
     try:
-        _emit(loaded.con, statement, [], output, format, inputs, csv_locale)
+        run.emit(loaded.con, statement)
     except duckdb.Error as e:  # the query binds but fails on the data (a bad CAST, ...)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"--query failed while running: {first}") from e
+    run.write_meta({"query": statement, "as_of": loaded.as_of})
 
 
 @app.command()
+@analysis_command()
 def rfm(
     inputs: Inputs,
     bins: Annotated[int, typer.Option("--bins", help="Scores 1..N per dimension (2-10).")] = 5,
@@ -287,44 +185,14 @@ def rfm(
         Optional[str],  # noqa: UP045
         typer.Option("--calibration-end", help="btyd: split into calibration and holdout."),
     ] = None,
-    meta: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--meta",
-            help="Also write the run's metadata (cut points...) as JSON.",
-            rich_help_panel="Output",
-        ),
-    ] = None,
-    customer_col: CustomerCol = None,
-    date_col: DateCol = None,
-    amount_col: AmountCol = None,
-    order_col: OrderCol = None,
-    status_col: StatusCol = None,
-    preset: PresetOpt = None,
-    delimiter: Delimiter = None,
-    decimal: Decimal = None,
-    encoding: Encoding = None,
-    date_format: DateFormat = None,
-    tz: Tz = "UTC",
-    as_of: AsOf = None,
-    zero_orders: ZeroOrders = "ignore",
-    bad_rows: BadRows = "error",
-    duplicates: Duplicates = "drop",
-    customers: Customers = None,
-    output: Output = None,
-    format: Format = None,
-    csv_locale: CsvLocale = "en",
-    debug: Debug = False,
+    *,
+    run: Run,
 ) -> None:
     """RFM scores and segments per customer, a segment summary, or the BTYD summary.
 
     Examples: clientela rfm orders.parquet | clientela rfm x.csv -o rfm.xlsx --lang pt |
     clientela rfm x.csv --summary | clientela rfm x.csv --model btyd --unit weeks
     """
-    _set_debug(debug)
-    from dataclasses import replace
-
-    from clientela.load import load
     from clientela.rfm import RfmParams, compute_btyd, compute_rfm, parse_cuts
 
     if model not in ("rfm", "btyd"):
@@ -342,25 +210,14 @@ def rfm(
     )
     if model == "rfm":
         params.validate()
-    opts = replace(_load_options(locals()), dimensions=[by] if by else [])
-    check_output(output, inputs, meta, customers, segments)
-    loaded = load(inputs, opts)
-    _report_load(loaded)
+    run.check_output(segments)
+    loaded = run.load(dimensions=[by] if by else [])
     if model == "btyd":
         res_b = compute_btyd(loaded, unit, calibration_end)
         metadata = res_b.metadata()
         err(f"BTYD summary of {res_b.customers:,} customers at {res_b.as_of} ({unit})")
-        _emit(
-            loaded.con,
-            "SELECT * FROM btyd",
-            [],
-            output,
-            format,
-            inputs,
-            csv_locale,
-            metadata=metadata,
-        )
-        _write_meta(meta, metadata)
+        run.emit(loaded.con, "SELECT * FROM btyd", metadata=metadata)
+        run.write_meta(metadata)
         return
     res = compute_rfm(loaded, params)
     metadata = res.metadata()
@@ -379,97 +236,22 @@ def rfm(
         err(line)
     for w in res.warnings:
         err(f"warning: {w}")
-    table = "rfm_summary" if summary else "rfm"
-    if output is None and sys.stdout.isatty() and format is None and not summary:
+    title = f"RFM segments at {res.as_of}"
+    if run.to_terminal and not summary:
         # a person at a terminal: the segment summary, per-customer rows on request
-        _emit(
+        run.emit(
             loaded.con,
             "SELECT * EXCLUDE (suggested_action), suggested_action FROM rfm_summary",
-            [],
-            None,
-            None,
-            inputs,
-            csv_locale,
-            title=f"RFM segments at {res.as_of}",
+            title=title,
         )
         err("per-customer scores: -o rfm.csv (or .parquet, .xlsx); --summary for this table")
     else:
-        _emit(
-            loaded.con,
-            f"SELECT * FROM {table}",
-            [],
-            output,
-            format,
-            inputs,
-            csv_locale,
-            metadata=metadata,
-        )
-        if output not in (None, "-") and sys.stdout.isatty() and not summary:
-            _emit(
-                loaded.con,
-                "SELECT * FROM rfm_summary",
-                [],
-                None,
-                "table",
-                inputs,
-                csv_locale,
-                title=f"RFM segments at {res.as_of}",
-            )
-    _write_meta(meta, metadata)
-
-
-def check_output(
-    output: str | None,
-    inputs: list[str],
-    meta: str | None = None,
-    customers: str | None = None,
-    segments: str | None = None,
-) -> None:
-    """Refuse unusable outputs (an input file, the CRM file) before any work is done."""
-    from clientela.output import check_not_input
-
-    protected = [*inputs, *(extra for extra in (customers, segments) if extra)]
-    check_not_input(output, protected)
-    if meta is not None:
-        from pathlib import Path
-
-        if meta == "-":
-            raise UsageError("--meta -: give a file path (stdout carries the data)")
-        if output not in (None, "-") and Path(meta).resolve() == Path(output).resolve():
-            raise UsageError(f"--meta {meta}: the same path as -o; choose another file")
-        if not Path(meta).resolve().parent.is_dir():
-            raise UsageError(f"--meta {meta}: the folder {Path(meta).parent} does not exist")
-        check_not_input(meta, protected)
-
-
-def _report_load(loaded: Any, *, counts: bool = True) -> None:
-    """One line about what was read (unless ``counts`` is false), and the loader's warnings,
-    on stderr."""
-    r = loaded.report
-    if not counts:
-        for w in r.warnings:
-            err(f"warning: {w.message}")
-        return
-    dropped = r.rows["read"] - r.rows["used"]
-    err(
-        f"read {r.rows['read']:,} rows from {len(r.files)} file{'s' if len(r.files) != 1 else ''}"
-        f" ({r.rows['used']:,} used, {dropped:,} dropped; details: clientela inspect)"
-    )
-    for w in r.warnings:
-        err(f"warning: {w.message}")
-
-
-def _write_meta(path: str | None, metadata: dict[str, Any]) -> None:
-    if path is None:
-        return
-    import json
-    from pathlib import Path
-
-    from clientela.fsutil import atomic_path
-
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
-    err(f"wrote metadata to {path}")
+        table = "rfm_summary" if summary else "rfm"
+        run.emit(loaded.con, f"SELECT * FROM {table}", metadata=metadata)
+        if run.output not in (None, "-") and sys.stdout.isatty() and not summary:
+            run.emit(loaded.con, "SELECT * FROM rfm_summary", output=None, fmt="table",
+                     title=title)  # fmt: skip
+    run.write_meta(metadata)
 
 
 @app.command()
@@ -490,7 +272,7 @@ def sample(
 
     Example: clientela sample --orders 100000 --locale pt-BR -o demo/
     """
-    _set_debug(debug)
+    set_debug(debug)
     from pathlib import Path
 
     from clientela import sample as sample_mod
@@ -507,6 +289,20 @@ def sample(
         err(f"wrote {p}")
 
 
+#: modules that hold further commands, each on its own ``app = typer.Typer()``
+COMMAND_MODULES = ("clientela.cli_cohorts", "clientela.cli_status", "clientela.cli_clv")
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        app.registered_commands.extend(importlib.import_module(name).app.registered_commands)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into one line and an exit code."""
     try:  # typer >= 0.29 vendors click
@@ -519,9 +315,16 @@ def main(argv: list[str] | None = None) -> None:
     code: int = ExitCode.OK
     try:
         command = typer.main.get_command(app)
+        extra: dict[str, Any] = {}
+        config = find_config(args) if "--help" not in args and "-h" not in args else None
+        if config is not None:
+            commands = getattr(command, "commands", {})
+            extra["default_map"] = default_map(
+                config, {n: {p.name for p in c.params if p.name} for n, c in commands.items()}
+            )
         # make_context + invoke, not command.main(): every exception reaches the handlers
         # below (click's main turns Ctrl-C and broken pipes into its own exit codes)
-        with command.make_context("clientela", args) as ctx:
+        with command.make_context("clientela", args, **extra) as ctx:
             command.invoke(ctx)
     except typer.Exit as e:
         code = e.exit_code
@@ -536,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
             err(f"clientela: error: {msg}{hint}")
         code = ExitCode.USAGE
     except ClientelaError as e:
-        if debug or _debug:
+        if debug or debug_enabled():
             import traceback
 
             traceback.print_exc()
@@ -552,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         if _is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
             err("clientela: interrupted")
             sys.exit(ExitCode.INTERRUPTED)
-        if debug or _debug:
+        if debug or debug_enabled():
             import traceback
 
             traceback.print_exc()

@@ -93,6 +93,9 @@ class LoadOptions:
     duplicates: str = "drop"  # "drop" | "keep": exact duplicate rows are real transactions
     customers: str | None = None  # CRM file
     dimensions: list[str] | None = None  # None: carry every other column; else just these
+    threads: int | None = None  # DuckDB worker threads (None: all cores)
+    memory_limit: str | None = None  # e.g. "4GB" (None: DuckDB's default, 80% of RAM)
+    temp_dir: str | None = None  # spill folder (None: a fresh folder removed at exit)
 
     def validate(self) -> None:
         if self.zero_orders not in ("ignore", "purchase"):
@@ -109,6 +112,18 @@ class LoadOptions:
                 raise UsageError(
                     f"--delimiter {self.delimiter!r}: give one character (',' ';' '\\t' '|')"
                 )
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"--threads {self.threads}: give 1 or more")
+        if self.memory_limit is not None and not re.fullmatch(
+            r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", self.memory_limit, re.I
+        ):
+            raise UsageError(
+                f"--memory-limit {self.memory_limit!r}: give a size such as 4GB or 512MB"
+            )
+        if self.temp_dir is not None and Path(self.temp_dir).exists() and not Path(
+            self.temp_dir
+        ).is_dir():
+            raise UsageError(f"--temp-dir {self.temp_dir}: is a file; give a folder")
         if self.encoding is not None:
             try:
                 codecs.lookup(self.encoding)
@@ -201,12 +216,41 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+_SPILL_DIRS: list[str] = []
+
+
+def _cleanup_spill_dirs() -> None:
+    while _SPILL_DIRS:
+        shutil.rmtree(_SPILL_DIRS.pop(), ignore_errors=True)
+
+
+def connect(opts: LoadOptions | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with clientela's settings and the resource options applied.
+
+    Without ``temp_dir`` DuckDB spills into a fresh folder under the system temp that is
+    removed when the process exits (normally, on error or on Ctrl-C), never into ``./.tmp``.
+    """
+    import atexit
+
     import duckdb
 
+    opts = opts or LoadOptions()
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    if opts.threads is not None:
+        con.execute(f"SET threads = {int(opts.threads)}")
+    if opts.memory_limit is not None:
+        con.execute("SET memory_limit = $1", [opts.memory_limit.strip()])
+    if opts.temp_dir is not None:
+        Path(opts.temp_dir).mkdir(parents=True, exist_ok=True)
+        con.execute("SET temp_directory = $1", [str(Path(opts.temp_dir))])
+    else:
+        if not _SPILL_DIRS:
+            atexit.register(_cleanup_spill_dirs)
+        spill = tempfile.mkdtemp(prefix="clientela-spill-")
+        _SPILL_DIRS.append(spill)
+        con.execute("SET temp_directory = $1", [spill])
     return con
 
 
@@ -783,7 +827,7 @@ def load(
         inputs = [inputs]
     temp = _TempFiles()
     try:
-        return _load(list(inputs), opts, con or _connect(), temp)
+        return _load(list(inputs), opts, con or connect(opts), temp)
     finally:
         temp.cleanup()
 
