@@ -290,7 +290,13 @@ def sample(
 
 
 #: modules that hold further commands, each on its own ``app = typer.Typer()``
-COMMAND_MODULES = ("clientela.cli_cohorts", "clientela.cli_status", "clientela.cli_clv")
+COMMAND_MODULES = (
+    "clientela.cli_cohorts",
+    "clientela.cli_status",
+    "clientela.cli_clv",
+    "clientela.cli_report",
+    "clientela.cli_lgpd",
+)
 
 
 def _register_commands() -> None:
