@@ -1,0 +1,92 @@
+"""clientela.toml / --config, and the resource options every analysis command takes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import SAMPLE, run_cli, write
+
+ORDERS = str(SAMPLE / "orders.csv")
+
+
+def _bins(meta: Path) -> int:
+    return int(json.loads(meta.read_text())["bins"])
+
+
+def test_config_file_in_cwd_fills_options_and_command_line_wins(tmp_path: Path) -> None:
+    write(tmp_path / "clientela.toml", '[rfm]\nbins = 3\n\n[output]\ncsv-locale = "pt-BR"\n')
+    res = run_cli("rfm", ORDERS, "-o", "rfm.csv", "--meta", "m.json", cwd=tmp_path)
+    assert res.code == 0, res.err
+    assert _bins(tmp_path / "m.json") == 3
+    assert ";" in (tmp_path / "rfm.csv").read_text().splitlines()[0]  # [output] applied
+    res = run_cli("rfm", ORDERS, "-o", "rfm2.csv", "--meta", "m2.json", "--bins", "4",
+                  cwd=tmp_path)  # fmt: skip
+    assert res.code == 0, res.err
+    assert _bins(tmp_path / "m2.json") == 4
+
+
+def test_explicit_config_and_shared_input_section(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.toml", "[input]\nas-of = 2024-06-30\n")
+    res = run_cli("rfm", ORDERS, "--config", str(cfg), "-o", str(tmp_path / "r.csv"),
+                  "--meta", str(tmp_path / "m.json"))  # fmt: skip
+    assert res.code == 0, res.err
+    assert json.loads((tmp_path / "m.json").read_text())["as_of"] == "2024-06-30"
+
+
+def test_config_errors_are_usage_errors(tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    cases = {
+        "[rfm]\nbinz = 3\n": "[rfm] has an unknown setting 'binz'",
+        "[input]\nnope = 1\n": "[input] has an unknown setting 'nope'",
+        "[rfmm]\nbins = 3\n": "unknown section [rfmm]",
+        "bins = 3\n": "'bins' must be a section",
+        "[rfm\n": "not a valid TOML file",
+    }
+    for text, message in cases.items():
+        cfg = write(tmp_path / "bad.toml", text)
+        res = run_cli("rfm", ORDERS, "--config", str(cfg), "-o", str(out))
+        assert res.code == 2, (text, res.err)
+        assert message in res.err and "Traceback" not in res.err, res.err
+        assert len(res.err.strip().splitlines()) == 1
+        assert not out.exists()
+    res = run_cli("rfm", ORDERS, "--config", str(tmp_path / "missing.toml"), "-o", str(out))
+    assert res.code == 2 and "no such file" in res.err
+
+
+def test_help_ignores_a_broken_config(tmp_path: Path) -> None:
+    write(tmp_path / "clientela.toml", "[rfm\n")
+    assert run_cli("rfm", "--help", cwd=tmp_path).code == 0
+
+
+def test_resource_options(tmp_path: Path) -> None:
+    spill = tmp_path / "spill"
+    res = run_cli("sql", ORDERS, "--threads", "1", "--memory-limit", "512MB", "--temp-dir",
+                  str(spill), "-q", "SELECT current_setting('threads') AS t, "
+                  "current_setting('memory_limit') AS m, current_setting('temp_directory') AS d",
+                  "-o", "-")  # fmt: skip
+    assert res.code == 0, res.err
+    row = res.out.splitlines()[1].split(",")
+    assert row[0] == "1" and row[1].startswith("488") and row[2] == str(spill)
+    assert spill.is_dir()
+
+
+def test_default_spill_folder_is_private_and_removed(tmp_path: Path) -> None:
+    res = run_cli("sql", ORDERS, "-q", "SELECT current_setting('temp_directory') AS d", "-o", "-")
+    assert res.code == 0, res.err
+    spill = Path(res.out.splitlines()[1])
+    assert spill.name.startswith("clientela-spill-")
+    assert not spill.exists()  # removed at exit
+    assert not (Path.cwd() / ".tmp").exists()
+
+
+def test_bad_resource_options(tmp_path: Path) -> None:
+    a_file = write(tmp_path / "f.txt", "x")
+    for args, message in [
+        (["--threads", "0"], "--threads 0"),
+        (["--memory-limit", "lots"], "--memory-limit 'lots'"),
+        (["--temp-dir", str(a_file)], "is a file"),
+    ]:
+        res = run_cli("rfm", ORDERS, *args, "-o", str(tmp_path / "r.csv"))
+        assert res.code == 2 and message in res.err, res.err
+        assert not (tmp_path / "r.csv").exists()
