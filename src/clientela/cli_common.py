@@ -73,7 +73,8 @@ MemoryLimit = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--memory-limit",
-        help="Memory cap such as 4GB; larger work spills to --temp-dir (default: 80 percent of RAM).",
+        help="Memory cap such as 4GB; larger work spills to --temp-dir (default: 80 percent "
+        "of RAM).",
         rich_help_panel=RES,
     ),
 ]
@@ -178,13 +179,15 @@ class Run:
         Returns :class:`clientela.load.Loaded`."""
         from dataclasses import replace
 
-        from clientela.load import load
+        from clientela.load import connect, load
 
         self.check_output()
         opts = self.load_options if dimensions is None else replace(
             self.load_options, dimensions=dimensions
         )  # fmt: skip
-        loaded = load(self.inputs, opts)
+        con = connect(opts)
+        with self.step("reading " + _shown(self.inputs), con):
+            loaded = load(self.inputs, opts, con=con)
         if report:
             report_load(loaded, counts=counts)
         return loaded
@@ -203,6 +206,28 @@ class Run:
     ) -> None:
         """Write a query's rows to the run's output (or to ``output``/``fmt`` when given);
         ``options`` are extra :class:`clientela.output.WriteOptions` fields."""
+        import contextlib
+
+        dest = self.output if output is ... else output
+        writing = (
+            self.step(f"writing {dest}", con)
+            if dest not in (None, "-")
+            else contextlib.nullcontext()
+        )
+        with writing:
+            self._emit(con, sql, params, title, metadata, output, fmt, options)
+
+    def _emit(
+        self,
+        con: Any,
+        sql: str,
+        params: list[Any] | None,
+        title: str | None,
+        metadata: dict[str, Any] | None,
+        output: Any,
+        fmt: Any,
+        options: dict[str, Any] | None,
+    ) -> None:
         emit(
             con,
             sql,
@@ -218,6 +243,16 @@ class Run:
 
     def write_meta(self, metadata: dict[str, Any]) -> None:
         write_meta(self.meta, metadata)
+
+    def step(self, label: str, con: Any = None) -> Any:
+        """A context manager showing progress on long work (see :mod:`clientela.progress`)."""
+        from clientela.progress import step
+
+        return step(label, con)
+
+
+def _shown(inputs: list[str]) -> str:
+    return ", ".join(inputs[:2]) + (f" (+{len(inputs) - 2} more)" if len(inputs) > 2 else "")
 
 
 def analysis_command(*, output: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
