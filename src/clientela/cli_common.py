@@ -185,6 +185,7 @@ class Run:
         opts = self.load_options if dimensions is None else replace(
             self.load_options, dimensions=dimensions
         )  # fmt: skip
+        opts.validate()  # usage errors before a connection is opened
         con = connect(opts)
         with self.step("reading " + _shown(self.inputs), con):
             loaded = load(self.inputs, opts, con=con)
