@@ -116,10 +116,26 @@ def sql(
     *,
     run: Run,
 ) -> None:
-    """Run SQL over the canonical orders table and write the result in any format.
+    """Run SQL over the canonical orders table, or print the SQL an analysis runs.
 
-    Example: clientela sql orders.csv -q "SELECT channel, sum(amount) FROM orders GROUP BY 1"
+    Examples: clientela sql orders.csv -q "SELECT channel, sum(amount) FROM orders GROUP BY 1"
+    | clientela sql rfm (prints the SQL files of rfm; also load, btyd, cohorts, status, churn,
+    clv)
     """
+    from pathlib import Path
+
+    from clientela import sqlfiles
+
+    if len(inputs) == 1 and inputs[0] in sqlfiles.ANALYSES and not Path(inputs[0]).exists():
+        text = sqlfiles.render_analysis(inputs[0])
+        if not text:
+            raise UsageError(f"{inputs[0]}: this installation has no SQL files for it")
+        sys.stdout.write(
+            f"-- The SQL files clientela runs for '{inputs[0]}', over the canonical table "
+            "orders (one row per order; see docs/rfm.md and DESIGN). Parameters are bound "
+            "by name; the Python around them only composes and binds.\n\n" + text
+        )
+        return
     from clientela.query import check_query
 
     loaded = run.load(report=False)

@@ -26,3 +26,41 @@ def sql_dir() -> Path:
 def read_sql(name: str) -> str:
     """The text of ``sql/<name>.sql``."""
     return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
+
+
+#: the analyses whose SQL ``clientela sql ANALYSIS`` prints, and their files' name prefixes
+ANALYSES: dict[str, tuple[str, ...]] = {
+    "load": ("load_",),
+    "rfm": ("rfm_",),
+    "btyd": ("btyd_",),
+    "cohorts": ("cohort",),
+    "status": ("status",),
+    "churn": ("churn",),
+    "clv": ("clv", "btyd_"),
+}
+
+
+def analysis_files(analysis: str) -> list[Path]:
+    """The SQL files an analysis runs, in name order."""
+    prefixes = ANALYSES[analysis]
+    return sorted(p for p in sql_dir().glob("*.sql") if p.name.startswith(prefixes))
+
+
+def parameters(text: str) -> list[str]:
+    """The named parameters (``$name``) a SQL text binds, in order of first use."""
+    import re
+
+    body = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    return list(dict.fromkeys(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", body)))
+
+
+def render_analysis(analysis: str) -> str:
+    """The SQL of an analysis as one text: each file with a header naming it and its
+    parameters, ready to read or to paste into a warehouse (bind the parameters)."""
+    parts = []
+    for path in analysis_files(analysis):
+        text = path.read_text(encoding="utf-8").rstrip()
+        params = parameters(text)
+        shown = ", ".join(f"${p}" for p in params) if params else "none"
+        parts.append(f"-- ===== sql/{path.name} (parameters: {shown})\n{text}\n")
+    return "\n".join(parts)
