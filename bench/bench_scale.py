@@ -47,6 +47,7 @@ def ensure_data(rows: int, fmt: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     for k in range(PARTS):
         target = folder / f"part-{k:02d}.{'parquet' if fmt == 'parquet' else 'csv'}"
         if target.exists():
