@@ -73,8 +73,8 @@ MemoryLimit = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--memory-limit",
-        help="Memory cap such as 4GB; larger work spills to --temp-dir (default: 80 percent "
-        "of RAM).",
+        help="Memory cap for the process, such as 4GB (DuckDB gets 3/4 of it and spills larger "
+        "work to --temp-dir). Default: DuckDB's, 80 percent of RAM.",
         rich_help_panel=RES,
     ),
 ]

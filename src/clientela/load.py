@@ -114,12 +114,8 @@ class LoadOptions:
                 )
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads {self.threads}: give 1 or more")
-        if self.memory_limit is not None and not re.fullmatch(
-            r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", self.memory_limit, re.I
-        ):
-            raise UsageError(
-                f"--memory-limit {self.memory_limit!r}: give a size such as 4GB or 512MB"
-            )
+        if self.memory_limit is not None and parse_size(self.memory_limit) < 64 * 2**20:
+            raise UsageError(f"--memory-limit {self.memory_limit}: give at least 64MB")
         if (
             self.temp_dir is not None
             and Path(self.temp_dir).exists()
@@ -219,6 +215,18 @@ def quote_ident(name: str) -> str:
 
 
 _SPILL_DIRS: list[str] = []
+#: share of --memory-limit given to DuckDB's buffer manager (see connect)
+DUCKDB_SHARE = 0.75
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size such as ``4GB``, ``512MiB`` or ``1.5 GB`` (validated by LoadOptions)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", text)
+    if m is None or m.group(2).lower() not in _UNITS:
+        raise UsageError(f"--memory-limit {text!r}: give a size such as 4GB or 512MB")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 def _cleanup_spill_dirs() -> None:
@@ -243,7 +251,10 @@ def connect(opts: LoadOptions | None = None) -> duckdb.DuckDBPyConnection:
     if opts.threads is not None:
         con.execute(f"SET threads = {int(opts.threads)}")
     if opts.memory_limit is not None:
-        con.execute("SET memory_limit = $1", [opts.memory_limit.strip()])
+        # the cap is for the whole process: DuckDB's buffer manager gets 3/4 of it, the rest
+        # is headroom for what it allocates outside the buffer pool, Python and the writers
+        budget = int(parse_size(opts.memory_limit) * DUCKDB_SHARE)
+        con.execute(f"SET memory_limit = '{budget // 2**20}MiB'")
     if opts.temp_dir is not None:
         Path(opts.temp_dir).mkdir(parents=True, exist_ok=True)
         con.execute("SET temp_directory = $1", [str(Path(opts.temp_dir))])
