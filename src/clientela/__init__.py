@@ -12,18 +12,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "LoadOptions", "RfmParams", "__version__", "compute_btyd", "compute_rfm", "inspect", "load",
-    "rfm",
+    "LoadOptions", "RfmParams", "__version__", "compute_btyd", "compute_rfm", "forget",
+    "inspect", "load", "rfm", "subject_export",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
+    from clientela.lgpd import forget, subject_export
     from clientela.load import LoadOptions, inspect, load
     from clientela.rfm import RfmParams, compute_btyd, compute_rfm, rfm
 
 _LAZY = {
     "load": "clientela.load", "inspect": "clientela.load", "LoadOptions": "clientela.load",
     "rfm": "clientela.rfm", "RfmParams": "clientela.rfm", "compute_rfm": "clientela.rfm",
-    "compute_btyd": "clientela.rfm",
+    "compute_btyd": "clientela.rfm", "forget": "clientela.lgpd", "subject_export": "clientela.lgpd",
 }  # fmt: skip
 
 

@@ -228,6 +228,7 @@ def rfm(
         params.validate()
     run.check_output(segments)
     loaded = run.load(dimensions=[by] if by else [])
+    run.guard_personal(loaded.con, "orders", [by] if by else [], "--by")
     if model == "btyd":
         res_b = compute_btyd(loaded, unit, calibration_end)
         metadata = res_b.metadata()

@@ -55,6 +55,7 @@ from clientela.cli_options import (
 from clientela.errors import UsageError
 
 RES = "Resources"
+PRIV = "Personal data (LGPD)"
 
 ConfigOpt = Annotated[
     Optional[str],  # noqa: UP045
@@ -87,6 +88,24 @@ TempDir = Annotated[
         rich_help_panel=RES,
     ),
 ]
+Pseudonymize = Annotated[
+    bool,
+    typer.Option(
+        "--pseudonymize",
+        help="Replace customer ids in the output by HMAC-SHA256 pseudonyms keyed by "
+        "CLIENTELA_PSEUDONYM_KEY or CLIENTELA_PSEUDONYM_KEY_FILE (same key, same pseudonyms).",
+        rich_help_panel=PRIV,
+    ),
+]
+AllowPii = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pii",
+        help="Allow columns that look personal (e-mail, phone, CPF, name, address...) into "
+        "the output through --by / --keep.",
+        rich_help_panel=PRIV,
+    ),
+]
 Meta = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
@@ -114,6 +133,10 @@ LOAD_PARAMS: list[tuple[str, Any, Any]] = [
     ("duplicates", Duplicates, "drop"),
     ("customers", Customers, None),
     ("config", ConfigOpt, None),
+]
+PRIVACY_PARAMS: list[tuple[str, Any, Any]] = [
+    ("pseudonymize", Pseudonymize, False),
+    ("allow_pii", AllowPii, False),
 ]
 RESOURCE_PARAMS: list[tuple[str, Any, Any]] = [
     ("threads", Threads, None),
@@ -159,6 +182,9 @@ class Run:
     csv_locale: str = "en"
     meta: str | None = None
     protected: list[str] = field(default_factory=list)  # other files a run must not overwrite
+    pseudonymize: bool = False
+    allow_pii: bool = False
+    key: bytes | None = field(default=None, repr=False)  # the pseudonym key, never shown
 
     @property
     def to_terminal(self) -> bool:
@@ -229,6 +255,11 @@ class Run:
         fmt: Any,
         options: dict[str, Any] | None,
     ) -> None:
+        if self.key is not None:
+            from clientela.pii import pseudonymize_sql
+
+            sql = pseudonymize_sql(con, sql, self.key, params=params)
+            metadata = {**(metadata or {}), "pseudonymized": ["customer_id"]}
         emit(
             con,
             sql,
@@ -244,6 +275,21 @@ class Run:
 
     def write_meta(self, metadata: dict[str, Any]) -> None:
         write_meta(self.meta, metadata)
+
+    def guard_personal(self, con: Any, relation: str, columns: list[str], flag: str) -> None:
+        """Refuse (usage error) to carry columns of ``relation`` that look personal into the
+        output through ``flag`` (--by, --keep), unless --allow-pii."""
+        if self.allow_pii or not columns:
+            return
+        from clientela.pii import detect_personal_columns
+
+        found = detect_personal_columns(con, relation, columns)
+        if found:
+            pc = found[0]
+            raise UsageError(
+                f"{flag} {pc.name}: the column looks personal ({pc.kind}: {pc.reason}); it is "
+                "kept out of outputs unless you add --allow-pii"
+            )
 
     def step(self, label: str, con: Any = None) -> Any:
         """A context manager showing progress on long work (see :mod:`clientela.progress`)."""
@@ -262,7 +308,7 @@ def analysis_command(*, output: bool = True) -> Callable[[Callable[..., Any]], C
     The command's own parameters come first; it must take ``run: Run`` keyword-only.
     """
 
-    shared = [*LOAD_PARAMS, *RESOURCE_PARAMS, *(OUTPUT_PARAMS if output else [])]
+    shared = [*LOAD_PARAMS, *RESOURCE_PARAMS, *PRIVACY_PARAMS, *(OUTPUT_PARAMS if output else [])]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(fn, eval_str=True)
@@ -287,7 +333,13 @@ def analysis_command(*, output: bool = True) -> Callable[[Callable[..., Any]], C
             kwargs.pop("config", None)  # read by main() before parsing
             load_opts = LoadOptions(**{k: kwargs.pop(k) for k in LOAD_KEYS})
             out = {n: kwargs.pop(n) for n, _, _ in OUTPUT_PARAMS} if output else {}
-            run = Run(inputs=list(kwargs.get("inputs") or []), load_options=load_opts, **out)
+            privacy = {n: kwargs.pop(n) for n, _, _ in PRIVACY_PARAMS}
+            run = Run(inputs=list(kwargs.get("inputs") or []), load_options=load_opts, **out,
+                      **privacy)  # fmt: skip
+            if run.pseudonymize:  # a missing key is a usage error before any work
+                from clientela.pii import load_key
+
+                run.key = load_key()
             return fn(**kwargs, run=run)
 
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]

@@ -174,6 +174,8 @@ class LoadReport:
     orders: dict[str, Any]
     warnings: list[LoadWarning]
     crm: dict[str, int] | None = None
+    #: columns that look personal (``clientela inspect`` only): name, kind, reason, basis, file
+    personal: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -190,6 +192,7 @@ class LoadReport:
             "rows": self.rows,
             "orders": self.orders,
             "crm": self.crm,
+            "personal_columns": self.personal,
             "warnings": [vars(w) for w in self.warnings],
         }
 
@@ -320,7 +323,10 @@ def resolve_inputs(inputs: Sequence[str], temp: _TempFiles) -> list[tuple[Path, 
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and _data_suffix(p) is not None and not p.name.startswith(".")
+                if p.is_file()
+                and _data_suffix(p) is not None
+                and not p.name.startswith(".")
+                and not p.name.startswith("forget-receipt-")  # clientela forget's receipts
             )
             if not found:
                 raise InputDataError(
@@ -1663,12 +1669,32 @@ def _load_customers(
 
 
 def inspect(inputs: Sequence[str] | str, options: LoadOptions | None = None) -> LoadReport:
-    """Load the inputs and return only the report (what ``clientela inspect`` shows)."""
+    """Load the inputs and return only the report (what ``clientela inspect`` shows), with
+    the columns that look personal (LGPD: see :mod:`clientela.pii`)."""
     loaded = load(inputs, options)
     try:
+        loaded.report.personal = personal_columns(loaded)
         return loaded.report
     finally:
         loaded.con.close()
+
+
+def personal_columns(loaded: Loaded) -> list[dict[str, str]]:
+    """The carried columns of ``orders`` and the CRM columns that look personal, named as
+    in the input files (``file`` is ``orders`` or ``customers``)."""
+    from clientela.pii import detect_personal_columns
+
+    report = loaded.report
+    source = report.mapping["customer_id"].source
+    out = []
+    for pc in detect_personal_columns(loaded.con, "orders", ["customer_id", *report.dimensions]):
+        name = source if pc.name == "customer_id" else pc.name
+        out.append({**pc.to_dict(), "name": name, "file": "orders"})
+    if report.crm is not None:
+        for pc in detect_personal_columns(loaded.con, "customers"):
+            if pc.name != "customer_id":
+                out.append({**pc.to_dict(), "file": "customers"})
+    return out
 
 
 make_module_callable(__name__, load)  # clientela.load(...) is the function

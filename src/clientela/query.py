@@ -33,6 +33,10 @@ def check_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
         raise UsageError(f"--query: {_first_line(e)}") from e
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise UsageError("--query must be one read-only query (SELECT / WITH / FROM ...)")
+    from clientela.pii import KEY_TABLE
+
+    if KEY_TABLE.lower() in text.lower():  # the pseudonym key's HMAC blocks stay private
+        raise UsageError(f"--query may not read {KEY_TABLE}")
     # drop a trailing "; -- comment": the statement is run inside parentheses
     clean = re.sub(r"(;\s*(--[^\n]*)?\s*)+$", "", statements[0].query.strip())
     try:

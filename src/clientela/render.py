@@ -88,6 +88,12 @@ def render_inspect(report: LoadReport, out: IO[str]) -> None:
         w("\nCRM customers\n")
         for key, n in report.crm.items():
             w(f"  {key.replace('_', ' '):<44} {_n(n):>12}\n")
+    w("\nPersonal data (LGPD; kept out of outputs unless --allow-pii)\n")
+    if not report.personal:
+        w("  none found\n")
+    for pc in report.personal:
+        where = "" if pc.get("file") == "orders" else f" ({pc.get('file')})"
+        w(f"  {pc['name'] + where:<24} {pc['kind']:<11} {pc['reason']}\n")
     w("\nWarnings\n")
     if not report.warnings:
         w("  none\n")
