@@ -10,16 +10,14 @@ WITH days AS (
     FROM orders
     WHERE is_purchase AND order_date <= $end
     GROUP BY customer_id, order_date
-),
-ranked AS (
-    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM days
 )
 SELECT
     customer_id,
     count(*) - 1                                                    AS frequency,
     date_diff('day', min(day), max(day)) / $unit                    AS recency,
     date_diff('day', min(day), $end) / $unit                        AS T,
-    coalesce(CAST(sum(value) FILTER (WHERE day > first_day) AS DOUBLE)
-             / nullif(count(*) FILTER (WHERE day > first_day), 0), 0)  AS monetary_value
-FROM ranked
+    -- the first day's value is arg_min(value, day): one row per day, so no window is needed
+    coalesce(CAST(sum(value) - arg_min(value, day) AS DOUBLE) / nullif(count(*) - 1, 0), 0)
+                                                                    AS monetary_value
+FROM days
 GROUP BY customer_id

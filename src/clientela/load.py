@@ -809,8 +809,11 @@ def _detect_tz(con: duckdb.DuckDBPyConnection, tz: str) -> str:
     return str(row[0])
 
 
-def parse_as_of(value: str | dt.date | None, tz: str) -> dt.date | None:
-    """``--as-of``: a date, ``today``, ``yesterday`` (in the reporting zone) or None."""
+def parse_as_of(
+    value: str | dt.date | None, tz: str, flag: str = "--as-of"
+) -> dt.date | None:
+    """``--as-of`` (or another date option, named by ``flag``): a date, ``today``,
+    ``yesterday`` (in the reporting zone) or None."""
     if value is None or isinstance(value, dt.date):
         return value
     text = value.strip().lower()
@@ -825,7 +828,7 @@ def parse_as_of(value: str | dt.date | None, tz: str) -> dt.date | None:
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         with contextlib.suppress(ValueError):
             return dt.datetime.strptime(text, fmt).date()
-    raise UsageError(f"--as-of {value!r}: use a date YYYY-MM-DD, 'today' or 'yesterday'")
+    raise UsageError(f"{flag} {value!r}: use a date YYYY-MM-DD, 'today' or 'yesterday'")
 
 
 def _typeof(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
@@ -1194,7 +1197,7 @@ def _load(
                 "(customer, order id) pair is counted as its own order",
             )
         )
-    warnings.extend(_quality_warnings(con, orders_stats))
+    warnings.extend(_quality_warnings(con, orders_stats, opts.zero_orders == "purchase"))
 
     dialect = {
         "date_format": " | ".join(dict.fromkeys(date_labels)),
@@ -1546,7 +1549,9 @@ def _order_stats(con: duckdb.DuckDBPyConnection, has_amount: bool) -> dict[str, 
     return stats
 
 
-def _quality_warnings(con: duckdb.DuckDBPyConnection, stats: dict[str, Any]) -> list[LoadWarning]:
+def _quality_warnings(
+    con: duckdb.DuckDBPyConnection, stats: dict[str, Any], zero_is_purchase: bool = False
+) -> list[LoadWarning]:
     """The data-quality warnings; ``stats`` comes from :func:`_order_stats` and loses the
     keys that only feed these checks."""
     out: list[LoadWarning] = []
@@ -1564,7 +1569,7 @@ def _quality_warnings(con: duckdb.DuckDBPyConnection, stats: dict[str, Any]) -> 
                 "ancient_dates", f"{ancient} orders are dated before 1990 (placeholder dates?)"
             )
         )
-    if stats["zero_value_orders"]:
+    if stats["zero_value_orders"] and not zero_is_purchase:
         out.append(
             LoadWarning(
                 "zero_value_orders",

@@ -413,7 +413,11 @@ def compute_btyd(
     as_of = loaded.report.as_of
     assert as_of is not None
     factor = 7.0 if unit == "weeks" else 1.0
-    cal = parse_as_of(calibration_end, loaded.report.tz) if calibration_end else None
+    cal = (
+        parse_as_of(calibration_end, loaded.report.tz, "--calibration-end")
+        if calibration_end
+        else None
+    )
     if cal is not None and cal >= as_of:
         raise UsageError(
             f"--calibration-end {cal}: must be before the as-of date {as_of} (the holdout "
