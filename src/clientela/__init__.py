@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "ClvParams", "LoadOptions", "RfmParams", "__version__", "clv", "compute_btyd", "compute_clv",
-    "compute_rfm", "fit_bgnbd", "fit_gamma_gamma", "forget", "inspect", "load", "rfm",
-    "subject_export",
+    "ClvParams", "CohortParams", "LoadOptions", "RfmParams", "__version__", "clv", "cohorts",
+    "compute_btyd", "compute_clv", "compute_cohorts", "compute_rfm", "fit_bgnbd",
+    "fit_gamma_gamma", "forget", "inspect", "load", "rfm", "subject_export",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
     from clientela.clv import ClvParams, clv, compute_clv, fit_bgnbd, fit_gamma_gamma
+    from clientela.cohorts import CohortParams, cohorts, compute_cohorts
     from clientela.lgpd import forget, subject_export
     from clientela.load import LoadOptions, inspect, load
     from clientela.rfm import RfmParams, compute_btyd, compute_rfm, rfm
@@ -29,6 +30,8 @@ _LAZY = {
     "compute_btyd": "clientela.rfm", "forget": "clientela.lgpd", "subject_export": "clientela.lgpd",
     "clv": "clientela.clv", "ClvParams": "clientela.clv", "compute_clv": "clientela.clv",
     "fit_bgnbd": "clientela.clv", "fit_gamma_gamma": "clientela.clv",
+    "cohorts": "clientela.cohorts", "CohortParams": "clientela.cohorts",
+    "compute_cohorts": "clientela.cohorts",
 }  # fmt: skip
 
 

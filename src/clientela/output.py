@@ -20,6 +20,15 @@ Contract:
 - ``csv_locale="pt-BR"`` writes ``;``-separated CSV with decimal commas, UTF-8 with BOM
   (so Excel in Portuguese opens it right).
 - JSON never holds ``NaN``/``Infinity`` (not JSON): non-finite floats are written as null.
+- Presentation hints (:class:`WriteOptions`) change how the readable formats show a value,
+  never the value: ``percent_columns`` hold fractions shown as ``45.2%`` in the table and
+  markdown (one decimal) and typed as percentages in xlsx; ``heat_columns`` are coloured by
+  value (background colours on a terminal, a colour scale in xlsx); a ``marked_cell_column``
+  names, per row, the column whose cell is marked (``*`` in the table and markdown, italic
+  grey in xlsx), explained by the ``footnote``; ``summary_row`` rows are bold;
+  ``section_column`` separates blocks of rows in the table; ``hidden_columns`` (such as the
+  column naming the marked cell) are left out of the table and markdown. CSV, TSV, JSON,
+  Parquet and xlsx ignore the text hints: machines get the plain values.
 - The writers never print messages; the terminal table goes to the given stream, laid
   out for the terminal's width on a terminal and at its natural width otherwise (output
   to a pipe or file never depends on the terminal). When the reader of stdout goes away
@@ -112,6 +121,15 @@ class WriteOptions:
     sheet_name: str = "data"
     title: str | None = None  # terminal table title
     max_terminal_rows: int = TERMINAL_ROWS
+    # presentation hints for the readable formats (table, markdown, xlsx); see the docstring
+    percent_columns: list[str] = field(default_factory=list)  # fractions: 0.452 -> 45.2%
+    heat_columns: list[str] = field(default_factory=list)  # coloured by value
+    heat_base_column: str | None = None  # table: colour by cell / this column of the row
+    marked_cell_column: str | None = None  # per row: the name of the column to mark
+    section_column: str | None = None  # table: a rule where this column's value changes
+    summary_row: tuple[str, str] | None = None  # (column, value): bold total/average rows
+    footnote: str | None = None  # under the table and the markdown table
+    hidden_columns: list[str] = field(default_factory=list)  # table, markdown: used, not shown
 
 
 @dataclass
@@ -233,6 +251,8 @@ def _projection(
     all_text: bool = False,
     ts_format: str | None = TEXT_TIMESTAMP,
     json_safe: bool = False,
+    percent: frozenset[int] = frozenset(),
+    raw: Sequence[int] = (),
 ) -> str:
     """``SELECT ... FROM (sql)``: the one projection every writer uses, so formats agree.
 
@@ -244,12 +264,20 @@ def _projection(
     ``decimal_comma``: floats and decimals written with ``,``.
     ``all_text``: every cell as text, as DuckDB writes it in a CSV.
     ``json_safe``: non-finite floats become null.
+    ``percent``: these (1-based) numeric columns as text percentages with one decimal
+    (``0.4521`` -> ``45.2%``). ``raw``: these (1-based) columns appended again as DOUBLE.
     """
     parts = []
     for i, (name, typ) in enumerate(cols, start=1):
         ref = f"{_T}._c{i}"
         t = typ.upper()
-        if t in _TIMESTAMP_TYPES:
+        if i in percent and _is_numeric(t):
+            # rounded as a decimal: half away from zero on the value shown, never "-0.0"
+            expr = (
+                f"coalesce(CAST(round(TRY_CAST({ref} AS DECIMAL(38, 10)) * 100, 1) AS VARCHAR), "
+                f"CAST(CAST({ref} AS DOUBLE) * 100 AS VARCHAR)) || '%'"
+            )
+        elif t in _TIMESTAMP_TYPES:
             if ts_format is None:
                 expr = f"CAST({ref} AS TIMESTAMP)" if "Z" in t else ref
             else:
@@ -269,6 +297,7 @@ def _projection(
         else:
             expr = ref
         parts.append(f"{expr} AS {_qi(_defuse_name(name) if defuse else name)}")
+    parts += [f"TRY_CAST({_T}._c{i} AS DOUBLE) AS _raw{n}" for n, i in enumerate(raw)]
     aliases = ", ".join(f"_c{i}" for i in range(1, len(cols) + 1))
     return f"SELECT {', '.join(parts)} FROM (\n{sql}\n) AS {_T}({aliases})"
 
@@ -547,9 +576,16 @@ def _fetch(
     *,
     as_text: bool,
     limit: int | None = None,
+    percent: frozenset[int] = frozenset(),
+    raw: Sequence[int] = (),
 ) -> Iterator[tuple[Any, ...]]:
-    """The rows, in batches: typed (xlsx) or as text exactly as the CSV writes them."""
-    q = _projection(cols, sql, all_text=True) if as_text else _projection(cols, sql, ts_format=None)
+    """The rows, in batches: typed (xlsx) or as text exactly as the CSV writes them
+    (``percent`` columns as percentages; ``raw`` columns appended as numbers)."""
+    q = (
+        _projection(cols, sql, all_text=True, percent=percent, raw=raw)
+        if as_text
+        else _projection(cols, sql, ts_format=None)
+    )
     if limit is not None:
         q += f" LIMIT {int(limit)}"
     cur = con.execute(q, list(params))
@@ -588,7 +624,7 @@ def _write_xlsx(
         names = [c[0] for c in cols]
         types = [c[1] for c in cols]
         rows = _fetch(con, sql, params, cols, as_text=False)
-        write_sheet(wb, opts.sheet_name, names, types, rows)
+        write_sheet(wb, opts.sheet_name, names, types, rows, hints=opts)
         if opts.metadata:
             meta = wb.add_worksheet("metadata")
             bold = wb.add_format({"bold": True})
@@ -605,21 +641,58 @@ def _write_xlsx(
 
 
 def write_sheet(
-    wb: Any, name: str, names: list[str], types: list[str], rows: Iterable[Sequence[Any]]
+    wb: Any,
+    name: str,
+    names: list[str],
+    types: list[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    hints: WriteOptions | None = None,
 ) -> Any:
     """One typed sheet: bold frozen header, typed cells, widths from the content.
 
     Numbers (int, float, Decimal) are numeric cells, dates and timestamps date cells,
-    booleans boolean cells, anything else a string cell (never a formula).
+    booleans boolean cells, anything else a string cell (never a formula). ``hints``
+    (:class:`WriteOptions`): percent columns get a ``0.0%`` number format, heat columns a
+    colour-scale conditional format (unless coloured relative to a base column, which a
+    spreadsheet scale cannot express), marked cells are italic grey, summary rows bold.
     """
     ws = wb.add_worksheet(name[:31])
     bold = wb.add_format({"bold": True, "bottom": 1})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     ts_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     widths = [max(8, min(60, len(n) + 2)) for n in names]
+    h = hints or WriteOptions()
+    index = {n: j for j, n in enumerate(names)}
+    percent = {index[c] for c in h.percent_columns if c in index}
+    marker = index.get(h.marked_cell_column) if h.marked_cell_column else None
+    summary = (index.get(h.summary_row[0]), h.summary_row[1]) if h.summary_row else None
+    styles: dict[tuple[bool, bool, bool], Any] = {}
+
+    def style(pct: bool, strong: bool, marked: bool) -> Any:
+        key = (pct, strong, marked)
+        if key not in styles:
+            spec: dict[str, Any] = {}
+            if pct:
+                spec["num_format"] = "0.0%"
+            if strong:
+                spec["bold"] = True
+            if marked:
+                spec.update(italic=True, font_color="#7F7F7F")
+            styles[key] = wb.add_format(spec) if spec else None
+        return styles[key]
+
     for j, n in enumerate(names):
         ws.write_string(0, j, n, bold)
+    last = 0
     for i, row in enumerate(rows, start=1):
+        last = i
+        marked_j = None
+        if marker is not None and row[marker] is not None:
+            marked_j = index.get(str(row[marker]))
+        strong = summary is not None and summary[0] is not None and (
+            row[summary[0]] == summary[1]
+        )  # fmt: skip
         for j, v in enumerate(row):
             if v is None:
                 continue
@@ -627,7 +700,7 @@ def write_sheet(
                 ws.write_boolean(i, j, v)
             elif isinstance(v, (int, float, decimal.Decimal)):
                 if math.isfinite(v):
-                    ws.write_number(i, j, v)
+                    ws.write_number(i, j, v, style(j in percent, strong, j == marked_j))
                 else:
                     ws.write_string(i, j, str(v))
                 if i <= 1000:
@@ -640,14 +713,35 @@ def write_sheet(
                 widths[j] = max(widths[j], 12)
             else:
                 s = str(v) if not isinstance(v, (list, dict)) else json.dumps(v, default=str)
-                ws.write_string(i, j, s[:XLSX_MAX_TEXT])
+                ws.write_string(i, j, s[:XLSX_MAX_TEXT], style(False, strong, False))
                 if i <= 1000:
                     widths[j] = max(widths[j], min(60, len(s) + 2))
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
+    heat = sorted(index[c] for c in h.heat_columns if c in index)
+    if heat and last and h.heat_base_column is None:
+        from xlsxwriter.utility import xl_range
+
+        ranges = [xl_range(1, a, last, b) for a, b in _runs(heat)]
+        ws.conditional_format(
+            1, heat[0], last, heat[-1],
+            {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#63BE7B",
+             "multi_range": " ".join(ranges)},
+        )  # fmt: skip
     del types
     return ws
+
+
+def _runs(indexes: list[int]) -> list[tuple[int, int]]:
+    """Sorted indexes as runs of consecutive values: [1, 2, 3, 5] -> (1, 3), (5, 5)."""
+    out: list[tuple[int, int]] = []
+    for i in indexes:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
 
 
 def _md_cell(v: Any) -> str:
@@ -659,14 +753,86 @@ def _write_markdown(
     con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], path: Path, opts: WriteOptions
 ) -> int:
     cols = _columns(con, sql, params)
+    hints = _Hints(cols, opts)
+    shown = hints.shown
     n = 0
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write("| " + " | ".join(_md_cell(name) for name, _ in cols) + " |\n")
-        fh.write("|" + "|".join("---:" if _is_numeric(t) else "---" for _, t in cols) + "|\n")
-        for row in _fetch(con, sql, params, cols, as_text=True):
-            fh.write("| " + " | ".join(_md_cell(v) for v in row) + " |\n")
+        fh.write("| " + " | ".join(_md_cell(cols[j][0]) for j in shown) + " |\n")
+        fh.write("|" + "|".join("---:" if _is_numeric(cols[j][1]) else "---" for j in shown))
+        fh.write("|\n")
+        for row in _fetch(con, sql, params, cols, as_text=True, percent=hints.percent):
+            cells = [_md_cell(v) for v in row]
+            marked = hints.marked(row)
+            if marked is not None and row[marked] is not None:
+                cells[marked] += "\\*"
+            if hints.is_summary(row):
+                cells = [f"**{c}**" if c else c for c in cells]
+            fh.write("| " + " | ".join(cells[j] for j in shown) + " |\n")
             n += 1
+        if opts.footnote:
+            note = _md_cell(opts.footnote)
+            fh.write("\n" + ("\\" + note if note.startswith(("*", "-", "+", "#")) else note) + "\n")
     return n
+
+
+class _Hints:
+    """The presentation hints of :class:`WriteOptions`, as column positions of ``cols``."""
+
+    def __init__(self, cols: list[tuple[str, str]], opts: WriteOptions) -> None:
+        self.index = {name: j for j, (name, _) in enumerate(cols)}
+        idx = self.index
+        #: 1-based, as _projection takes them
+        self.percent = frozenset(
+            idx[c] + 1 for c in opts.percent_columns if c in idx and _is_numeric(cols[idx[c]][1])
+        )
+        self.heat = [idx[c] for c in opts.heat_columns if c in idx and _is_numeric(cols[idx[c]][1])]
+        base = opts.heat_base_column
+        self.base = idx.get(base) if base is not None else None
+        marker = opts.marked_cell_column
+        self.marker = idx.get(marker) if marker is not None else None
+        summary = opts.summary_row
+        self.summary = (idx.get(summary[0]), summary[1]) if summary is not None else None
+        section = opts.section_column
+        self.section = idx.get(section) if section is not None else None
+        hidden = set(opts.hidden_columns)
+        #: positions of the columns the table and markdown show
+        self.shown = [j for j, (name, _) in enumerate(cols) if name not in hidden]
+
+    def marked(self, row: Sequence[Any]) -> int | None:
+        """The position of the row's marked cell (rows fetched as text)."""
+        if self.marker is None or row[self.marker] is None:
+            return None
+        return self.index.get(cell_text(row[self.marker]))
+
+    def is_summary(self, row: Sequence[Any]) -> bool:
+        return (
+            self.summary is not None
+            and self.summary[0] is not None
+            and row[self.summary[0]] == self.summary[1]
+        )
+
+
+#: heat-map colours on a terminal: light to dark (sequential blues), in 8 steps; terminals
+#: with only the 16 standard colours get 4 steps that keep the text readable
+_HEAT_LOW = (239, 246, 255)
+_HEAT_HIGH = (8, 69, 148)
+_HEAT_STEPS = 8
+_HEAT_STANDARD = ("black on white", "black on bright_cyan", "black on cyan", "bright_white on blue")
+
+
+def _heat_style(t: float, color_system: str | None) -> Any:
+    """The style of a heat cell at position ``t`` (0..1) of the scale."""
+    from rich.color import Color
+    from rich.style import Style
+
+    if color_system not in ("truecolor", "256"):
+        steps = len(_HEAT_STANDARD)
+        return Style.parse(_HEAT_STANDARD[min(steps - 1, max(0, int(t * steps)))])
+    step = min(_HEAT_STEPS - 1, max(0, int(t * _HEAT_STEPS)))
+    f = step / (_HEAT_STEPS - 1)
+    rgb = [round(lo + (hi - lo) * f) for lo, hi in zip(_HEAT_LOW, _HEAT_HIGH, strict=True)]
+    text = (0, 0, 0) if f < 0.5 else (255, 255, 255)
+    return Style(color=Color.from_rgb(*text), bgcolor=Color.from_rgb(*rgb))
 
 
 def cell_text(v: Any) -> str:
@@ -702,19 +868,7 @@ def _write_table(
 
     n = _count(con, sql, params)
     cols = _columns(con, sql, params)
-    # every cell is Text, never markup: "[b]" or ":smile:" in the data shows as it is
-    table = Table(
-        title=Text(opts.title) if opts.title else None,
-        header_style="bold",
-        show_edge=False,
-        pad_edge=False,
-    )
-    for name, t in cols:
-        table.add_column(Text(name), justify="right" if _is_numeric(t) else "left", overflow="fold")
-    shown = 0
-    for row in _fetch(con, sql, params, cols, as_text=True, limit=opts.max_terminal_rows):
-        table.add_row(*(Text(cell_text(v)) for v in row))
-        shown += 1
+    hints = _Hints(cols, opts)
     console = Console(
         file=out,
         force_terminal=tty,  # escape codes only on a terminal, whatever FORCE_COLOR says
@@ -725,6 +879,58 @@ def _write_table(
         emoji=False,
         soft_wrap=False,
     )
+    # every cell is Text, never markup: "[b]" or ":smile:" in the data shows as it is
+    table = Table(
+        title=Text(opts.title) if opts.title else None,
+        caption=Text(opts.footnote) if opts.footnote else None,
+        caption_justify="left",
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+    )
+    for j in hints.shown:
+        name, t = cols[j]
+        table.add_column(Text(name), justify="right" if _is_numeric(t) else "left", overflow="fold")
+    raw = [j + 1 for j in hints.heat] + ([hints.base + 1] if hints.base is not None else [])
+    rows = list(
+        _fetch(con, sql, params, cols, as_text=True, limit=opts.max_terminal_rows,
+               percent=hints.percent, raw=raw)
+    )  # fmt: skip
+    width = len(cols)
+    heat: list[dict[int, float]] = []  # per row: position -> the value the colour shows
+    for row in rows:
+        marked = hints.marked(row)
+        base = row[-1] if hints.base is not None else None
+        values: dict[int, float] = {}
+        for k, j in enumerate(hints.heat):
+            v = row[width + k]
+            if hints.base is not None:
+                v = v / base if v is not None and base else None
+            if v is not None and math.isfinite(v) and j != marked:
+                values[j] = v
+        heat.append(values)
+    every = [v for values in heat for v in values.values()]
+    low = min([0.0, *every])
+    span = (max(every) - low) if every else 0.0
+    for r, row in enumerate(rows):
+        marked = hints.marked(row)
+        cells = [Text(cell_text(v)) for v in row[:width]]
+        if marked is not None and row[marked] is not None:
+            cells[marked] = Text(cell_text(row[marked]) + "*", style="italic dim")
+        for j, v in heat[r].items():
+            cells[j].stylize(
+                _heat_style((v - low) / span if span > 0 else 1.0, console.color_system)
+            )
+        if hints.is_summary(row):
+            for cell in cells:
+                cell.stylize("bold")
+        end = (
+            hints.section is not None
+            and r + 1 < len(rows)
+            and rows[r + 1][hints.section] != row[hints.section]
+        )
+        table.add_row(*(cells[j] for j in hints.shown), end_section=end)
+    shown = len(rows)
     try:
         console.print(table)
         out.flush()
