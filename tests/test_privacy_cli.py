@@ -97,3 +97,10 @@ def test_a_folder_with_a_forget_receipt_reads_only_the_data(tmp_path: Path) -> N
     res = run_cli("rfm", str(out), "-o", str(tmp_path / "r.csv"))
     assert res.code == 0, res.err
     assert "0000013" not in (tmp_path / "r.csv").read_text()
+
+
+def test_cohorts_by_a_personal_column_needs_allow_pii(tmp_path: Path) -> None:
+    src = _with_email(tmp_path)
+    res = run_cli("cohorts", str(src), "--by", "buyer_contact", "-o", str(tmp_path / "c.csv"))
+    assert res.code == 2 and "--allow-pii" in res.err, res.err
+    assert not (tmp_path / "c.csv").exists()

@@ -144,6 +144,7 @@ def cohorts(
     if capped:
         params.max_periods = _fitting_periods(by is not None, values == "count")
     loaded = run.load(dimensions=[by] if by else [])
+    run.guard_personal(loaded.con, "orders", [by] if by else [], "--by")
     res = compute_cohorts(loaded, params)
     metadata = res.metadata()
     _report(res)
