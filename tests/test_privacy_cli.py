@@ -104,3 +104,34 @@ def test_cohorts_by_a_personal_column_needs_allow_pii(tmp_path: Path) -> None:
     res = run_cli("cohorts", str(src), "--by", "buyer_contact", "-o", str(tmp_path / "c.csv"))
     assert res.code == 2 and "--allow-pii" in res.err, res.err
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_status_keep_a_personal_crm_column_needs_allow_pii(tmp_path: Path) -> None:
+    crm = str(SAMPLE / "customers.csv")
+    out = tmp_path / "s.csv"
+    res = run_cli("status", ORDERS, "--customers", crm, "--keep", "email", "-o", str(out))
+    assert res.code == 2 and "--allow-pii" in res.err, res.err
+    assert not out.exists()
+    res = run_cli("status", ORDERS, "--customers", crm, "--keep", "email", "--allow-pii",
+                  "-o", str(out))  # fmt: skip
+    assert res.code == 0, res.err
+    assert "@example.com" in out.read_text()
+
+
+def test_report_pseudonymized_tables_and_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    res = run_cli("report", ORDERS, "--customers", str(SAMPLE / "customers.csv"), "--out-dir",
+                  str(out), "--formats", "csv", "--pseudonymize", "--quiet",
+                  env={"CLIENTELA_PSEUDONYM_KEY": KEY})  # fmt: skip
+    assert res.code == 0, res.err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["personal_data"]["pseudonymized"] is True
+    assert any(c["name"] == "email" for c in manifest["personal_data"]["columns_in_inputs"])
+    rfm = list(csv.DictReader((out / "rfm.csv").read_text().splitlines()))
+    assert rfm and all(len(r["customer_id"]) == 64 for r in rfm)
+    plain_ids = {r["customer_id"] for r in csv.DictReader(run_cli("rfm", ORDERS, "-o", "-").out
+                                                          .splitlines())}  # fmt: skip
+    assert {r["customer_id"] for r in rfm} == {pseudonym(KEY.encode(), i) for i in plain_ids}
+    for name in ("report.html", "clientela-report.xlsx", "status.csv", "churn.csv"):
+        if (out / name).exists():
+            assert b"0000013" not in (out / name).read_bytes(), name

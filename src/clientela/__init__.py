@@ -12,17 +12,29 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "ClvParams", "CohortParams", "LoadOptions", "RfmParams", "__version__", "clv", "cohorts",
-    "compute_btyd", "compute_clv", "compute_cohorts", "compute_rfm", "fit_bgnbd",
-    "fit_gamma_gamma", "forget", "inspect", "load", "rfm", "subject_export",
+    "ChurnParams", "ClvParams", "CohortParams", "LoadOptions", "ReportParams", "RfmParams",
+    "StatusParams", "__version__", "build_report", "churn", "clv", "cohorts", "compute_btyd",
+    "compute_churn", "compute_clv", "compute_cohorts", "compute_history", "compute_rfm",
+    "compute_status", "compute_transitions", "fit_bgnbd", "fit_gamma_gamma", "forget", "inspect",
+    "load", "rfm", "status", "status_history", "subject_export",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
+    # (status and churn stay out: ``from clientela import status`` must name the module)
+    from clientela.churn import ChurnParams, compute_churn
     from clientela.clv import ClvParams, clv, compute_clv, fit_bgnbd, fit_gamma_gamma
     from clientela.cohorts import CohortParams, cohorts, compute_cohorts
     from clientela.lgpd import forget, subject_export
     from clientela.load import LoadOptions, inspect, load
+    from clientela.report import ReportParams, build_report
     from clientela.rfm import RfmParams, compute_btyd, compute_rfm, rfm
+    from clientela.status import (
+        StatusParams,
+        compute_history,
+        compute_status,
+        compute_transitions,
+        status_history,
+    )
 
 _LAZY = {
     "load": "clientela.load", "inspect": "clientela.load", "LoadOptions": "clientela.load",
@@ -32,6 +44,12 @@ _LAZY = {
     "fit_bgnbd": "clientela.clv", "fit_gamma_gamma": "clientela.clv",
     "cohorts": "clientela.cohorts", "CohortParams": "clientela.cohorts",
     "compute_cohorts": "clientela.cohorts",
+    "status": "clientela.status", "status_history": "clientela.status",
+    "StatusParams": "clientela.status", "compute_status": "clientela.status",
+    "compute_history": "clientela.status", "compute_transitions": "clientela.status",
+    "churn": "clientela.churn", "ChurnParams": "clientela.churn",
+    "compute_churn": "clientela.churn", "ReportParams": "clientela.report",
+    "build_report": "clientela.report",
 }  # fmt: skip
 
 

@@ -1,0 +1,68 @@
+-- Churn flags per customer at the as-of date (DESIGN.md, Definitions: Churn), one row per
+-- customer with a purchase up to the as-of date.
+-- Input: orders; _ch_scores(customer_id, p_alive) (the BG/NBD probability alive with
+-- --method model; empty otherwise).
+-- Parameters: $as_of DATE; $method ('threshold' | 'cadence' | 'model'); $churn_days INTEGER;
+-- $k DOUBLE; $min_purchase_days INTEGER (3); $alive_threshold DOUBLE.
+-- days_since_last = as-of - last purchase date. Gaps are counted between consecutive
+-- purchase days (distinct calendar days, so two orders on one day are one visit);
+-- expected_gap_days is the median gap (the middle gap, or the mean of the two middle gaps
+-- for an even count; NULL with a single purchase day).
+-- Rules (the column rule says which one decided the row):
+--   threshold: churned when days_since_last > churn_days (no purchase within churn_days);
+--   cadence: churned when days_since_last > k * expected_gap_days, for customers with at
+--     least $min_purchase_days purchase days; others fall back to the threshold
+--     (rule 'threshold_fallback');
+--   model: churned when p_alive < alive_threshold, for customers with at least two
+--     purchase days (BG/NBD gives every one-time buyer P(alive) = 1 by construction, so it
+--     cannot judge them); they, and customers the model did not score, fall back to the
+--     threshold (rule 'threshold_fallback').
+WITH days AS (
+    SELECT customer_id, order_date AS day
+    FROM orders
+    WHERE is_purchase AND order_date <= $as_of
+    GROUP BY customer_id, order_date
+), gaps AS (
+    SELECT customer_id, day,
+           date_diff('day', lag(day) OVER (PARTITION BY customer_id ORDER BY day), day) AS gap
+    FROM days
+), per AS (
+    SELECT customer_id,
+           max(day)    AS last_purchase,
+           count(*)    AS purchase_days,
+           median(gap) AS expected_gap_days
+    FROM gaps
+    GROUP BY customer_id
+), ruled AS (
+    SELECT p.*,
+           s.p_alive,
+           date_diff('day', p.last_purchase, $as_of) AS days_since_last,
+           CASE
+               WHEN $method = 'model' AND s.p_alive IS NOT NULL AND p.purchase_days >= 2
+                   THEN 'model'
+               WHEN $method = 'cadence' AND p.purchase_days >= $min_purchase_days THEN 'cadence'
+               WHEN $method = 'threshold' THEN 'threshold'
+               ELSE 'threshold_fallback'
+           END AS rule
+    FROM per AS p
+    LEFT JOIN _ch_scores AS s ON s.customer_id = p.customer_id
+), decided AS (
+    SELECT *,
+           CASE rule
+               WHEN 'model' THEN NULL
+               WHEN 'cadence' THEN $k * expected_gap_days
+               ELSE CAST($churn_days AS DOUBLE)
+           END AS threshold_days
+    FROM ruled
+)
+SELECT customer_id,
+       CASE WHEN rule = 'model' THEN p_alive < $alive_threshold
+            ELSE days_since_last > threshold_days END AS churned,
+       rule,
+       last_purchase,
+       days_since_last,
+       purchase_days,
+       expected_gap_days,
+       threshold_days,
+       p_alive
+FROM decided

@@ -1,0 +1,70 @@
+-- Status history, step 1 of 3: every customer's timeline cut into "cells", stretches of
+-- time over which the last purchase, the gap before it, the first purchase and the net
+-- revenue in the VIP window stay the same (DESIGN.md, Definitions: Status; the history is
+-- the same classification at every period end).
+-- A cell starts on an order day or on the day an order leaves the VIP window (order day +
+-- vip_window_days + 1) and lasts until the customer's next such day. Each cell is mapped
+-- onto the snapshots it contains, as snapshot indexes [lo, hi): snapshot i is the end of
+-- period i (ISO weeks, Monday to Sunday: i = days since 0001-01-01 // 7; months:
+-- i = year * 12 + month - 1), and the first snapshot on or after a day x is the end of
+-- x's own period, so a stretch of days [x, y) holds exactly the snapshots [idx(x), idx(y)).
+-- Parameters: $every ('week' | 'month'), $i0, $i1 (first and last snapshot index),
+-- $last_end DATE (end of snapshot $i1), $vip_window_days INTEGER.
+-- Output columns: customer_id, revenue_window (DECIMAL, exact), last_purchase (NULL before
+-- the first purchase), previous_gap_days, first_purchase, lo, hi; only cells holding at
+-- least one snapshot. Ties (an order day that is also another order's exit day) give an
+-- empty cell for the first row of the tie; it holds no snapshot and is dropped.
+WITH days AS (
+    SELECT customer_id,
+           order_date                          AS day,
+           count(*) FILTER (WHERE is_purchase) AS purchases,
+           sum(CAST(amount AS DECIMAL(38, 6))) AS net
+    FROM orders
+    WHERE order_date <= $last_end
+    GROUP BY customer_id, order_date
+), gaps AS (
+    SELECT *,
+           CASE WHEN purchases > 0 THEN coalesce(date_diff('day',
+               max(CASE WHEN purchases > 0 THEN day END) OVER (
+                   PARTITION BY customer_id ORDER BY day
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), day), -1) END AS gap
+    FROM days
+), events AS (
+    SELECT customer_id, day, net AS delta, purchases > 0 AS purchase, gap
+    FROM gaps
+    UNION ALL
+    SELECT customer_id, CAST(day + CAST($vip_window_days + 1 AS INTEGER) AS DATE), -net, false,
+           NULL
+    FROM days
+    WHERE day + CAST($vip_window_days + 1 AS INTEGER) <= $last_end
+), timeline AS (
+    SELECT customer_id,
+           day                                                             AS start,
+           lead(day) OVER w                                                AS stop,
+           sum(delta) OVER (w ROWS UNBOUNDED PRECEDING)                    AS revenue_window,
+           max(CASE WHEN purchase THEN day END) OVER (w ROWS UNBOUNDED PRECEDING)
+                                                                           AS last_purchase,
+           min(CASE WHEN purchase THEN day END) OVER (w ROWS UNBOUNDED PRECEDING)
+                                                                           AS first_purchase,
+           last_value(gap IGNORE NULLS) OVER (w ROWS UNBOUNDED PRECEDING)  AS gap
+    FROM events
+    WINDOW w AS (PARTITION BY customer_id ORDER BY day)
+), indexed AS (
+    SELECT *,
+           greatest(CASE WHEN $every = 'week' THEN date_diff('day', DATE '0001-01-01', start) // 7
+                         ELSE year(start) * 12 + month(start) - 1 END, $i0)            AS lo,
+           least(coalesce(CASE WHEN $every = 'week'
+                               THEN date_diff('day', DATE '0001-01-01', stop) // 7
+                               ELSE year(stop) * 12 + month(stop) - 1 END, $i1 + 1),
+                 $i1 + 1)                                                               AS hi
+    FROM timeline
+)
+SELECT customer_id,
+       revenue_window,
+       last_purchase,
+       nullif(gap, -1) AS previous_gap_days,
+       first_purchase,
+       lo,
+       hi
+FROM indexed
+WHERE lo < hi
