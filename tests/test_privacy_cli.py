@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -121,7 +122,7 @@ def test_status_keep_a_personal_crm_column_needs_allow_pii(tmp_path: Path) -> No
 def test_report_pseudonymized_tables_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "rep"
     res = run_cli("report", ORDERS, "--customers", str(SAMPLE / "customers.csv"), "--out-dir",
-                  str(out), "--formats", "csv", "--pseudonymize", "--quiet",
+                  str(out), "--formats", "csv,parquet", "--pseudonymize", "--quiet",
                   env={"CLIENTELA_PSEUDONYM_KEY": KEY})  # fmt: skip
     assert res.code == 0, res.err
     manifest = json.loads((out / "manifest.json").read_text())
@@ -132,6 +133,22 @@ def test_report_pseudonymized_tables_and_manifest(tmp_path: Path) -> None:
     plain_ids = {r["customer_id"] for r in csv.DictReader(run_cli("rfm", ORDERS, "-o", "-").out
                                                           .splitlines())}  # fmt: skip
     assert {r["customer_id"] for r in rfm} == {pseudonym(KEY.encode(), i) for i in plain_ids}
-    for name in ("report.html", "clientela-report.xlsx", "status.csv", "churn.csv"):
-        if (out / name).exists():
-            assert b"0000013" not in (out / name).read_bytes(), name
+    # no raw id or e-mail anywhere: every cell of every table, the workbook, page and JSON
+    emails = {f"customer{i}@example.com" for i in plain_ids}
+    scanned = 0
+    for path in sorted(out.iterdir()):
+        if path.suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            cells = {str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row}
+        elif path.suffix == ".parquet":
+            table = pq.read_table(path)
+            cells = {str(v) for col in table.columns for v in col.to_pylist()}
+        else:
+            text = path.read_text(encoding="utf-8")
+            cells = set(re.findall(r"[\w.@+-]+", text))
+        assert not cells & plain_ids, (path.name, sorted(cells & plain_ids)[:3])
+        assert not cells & emails, path.name
+        scanned += 1
+    assert scanned >= 10
