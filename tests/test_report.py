@@ -624,6 +624,7 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
         (["--period", "year"], "--period"),
         (["--new-days", "100"], "need new <= active < inactive"),
         (["--vip-share", "2"], "--vip-share"),
+        (["--vip-share", "0.2", "--vip-min-revenue", "500"], "give one of them"),
         (["--bins", "11"], "--bins"),
         (["--as-of", "someday"], "--as-of"),
     ):

@@ -11,6 +11,7 @@ import typer
 
 LOAD = "Input"
 OUT = "Output"
+TH = "Thresholds"
 
 Inputs = Annotated[
     list[str],
@@ -159,4 +160,49 @@ CsvLocale = Annotated[
 Debug = Annotated[
     bool,
     typer.Option("--debug", help="Show the full traceback on errors.", rich_help_panel=OUT),
+]
+
+# the status thresholds (DESIGN.md, Definitions: Status), shared by status and report
+NewDays = Annotated[
+    int,
+    typer.Option("--new-days", help="new: first purchase at most N days ago.", rich_help_panel=TH),
+]
+ActiveDays = Annotated[
+    int,
+    typer.Option(
+        "--active-days", help="active: last purchase at most N days ago.", rich_help_panel=TH
+    ),
+]
+InactiveDays = Annotated[
+    int,
+    typer.Option(
+        "--inactive-days",
+        help="inactive: no purchase in the last N days; reactivated: back after a longer gap.",
+        rich_help_panel=TH,
+    ),
+]
+VipShare = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        "--vip-share",
+        help="vip: the top share of customers by net revenue in "
+        "the VIP window; ties at the cut-off included (default 0.1).",
+        rich_help_panel=TH,
+    ),
+]
+VipMinRevenue = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        "--vip-min-revenue",
+        help="vip: net revenue of at least this amount in the VIP window (instead of --vip-share).",
+        rich_help_panel=TH,
+    ),
+]
+VipWindowDays = Annotated[
+    int,
+    typer.Option(
+        "--vip-window-days",
+        help="VIP window: orders at most N days before the as-of date.",
+        rich_help_panel=TH,
+    ),
 ]

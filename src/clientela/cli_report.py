@@ -17,7 +17,15 @@ from typing import Annotated, Any, ClassVar, Optional
 import typer
 
 from clientela.cli_common import Run, analysis_command, err, report_load
-from clientela.cli_options import Inputs
+from clientela.cli_options import (
+    ActiveDays,
+    InactiveDays,
+    Inputs,
+    NewDays,
+    VipMinRevenue,
+    VipShare,
+    VipWindowDays,
+)
 
 app = typer.Typer()
 
@@ -119,48 +127,12 @@ def report(
             rich_help_panel=THRESHOLDS,
         ),
     ] = None,
-    new_days: Annotated[
-        int,
-        typer.Option(
-            "--new-days", help="New: first purchase within N days.", rich_help_panel=THRESHOLDS
-        ),
-    ] = 30,
-    active_days: Annotated[
-        int,
-        typer.Option(
-            "--active-days", help="Active: last purchase within N days.", rich_help_panel=THRESHOLDS
-        ),
-    ] = 90,
-    inactive_days: Annotated[
-        int,
-        typer.Option(
-            "--inactive-days",
-            help="Inactive: no purchase within N days.",
-            rich_help_panel=THRESHOLDS,
-        ),
-    ] = 180,
-    vip_share: Annotated[
-        float,
-        typer.Option(
-            "--vip-share",
-            help="VIP: top share of customers by revenue in the VIP window.",
-            rich_help_panel=THRESHOLDS,
-        ),
-    ] = 0.10,
-    vip_min_revenue: Annotated[
-        Optional[float],  # noqa: UP045
-        typer.Option(
-            "--vip-min-revenue",
-            help="VIP: revenue in the window at least this (instead of --vip-share).",
-            rich_help_panel=THRESHOLDS,
-        ),
-    ] = None,
-    vip_window_days: Annotated[
-        int,
-        typer.Option(
-            "--vip-window-days", help="VIP revenue window in days.", rich_help_panel=THRESHOLDS
-        ),
-    ] = 365,
+    new_days: NewDays = 30,
+    active_days: ActiveDays = 90,
+    inactive_days: InactiveDays = 180,
+    vip_share: VipShare = None,
+    vip_min_revenue: VipMinRevenue = None,
+    vip_window_days: VipWindowDays = 365,
     churn_days: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option(

@@ -10,12 +10,19 @@ from typing import Annotated, Any, Optional
 import typer
 
 from clientela.cli_common import Run, analysis_command, err
-from clientela.cli_options import Inputs
+from clientela.cli_options import (
+    ActiveDays,
+    InactiveDays,
+    Inputs,
+    NewDays,
+    VipMinRevenue,
+    VipShare,
+    VipWindowDays,
+)
 from clientela.errors import UsageError
 
 app = typer.Typer()
 
-TH = "Thresholds"
 HIST = "History and transitions"
 LIST = "Win-back list"
 
@@ -32,52 +39,12 @@ def _rule_lines(rules: dict[str, str], as_of: Any = None) -> None:
 @analysis_command()
 def status(
     inputs: Inputs,
-    new_days: Annotated[
-        int,
-        typer.Option(
-            "--new-days", help="new: first purchase at most N days ago.", rich_help_panel=TH
-        ),
-    ] = 30,
-    active_days: Annotated[
-        int,
-        typer.Option(
-            "--active-days", help="active: last purchase at most N days ago.", rich_help_panel=TH
-        ),
-    ] = 90,
-    inactive_days: Annotated[
-        int,
-        typer.Option(
-            "--inactive-days",
-            help="inactive: no purchase in the last N days; reactivated: back after a longer gap.",
-            rich_help_panel=TH,
-        ),
-    ] = 180,
-    vip_share: Annotated[
-        Optional[float],  # noqa: UP045
-        typer.Option(
-            "--vip-share",
-            help="vip: the top share of customers by net revenue in "
-            "the VIP window; ties at the cut-off included (default 0.1).",
-            rich_help_panel=TH,
-        ),
-    ] = None,
-    vip_min_revenue: Annotated[
-        Optional[float],  # noqa: UP045
-        typer.Option(
-            "--vip-min-revenue",
-            help="vip: net revenue of at least this amount in "
-            "the VIP window (instead of --vip-share).",
-            rich_help_panel=TH,
-        ),
-    ] = None,
-    vip_window_days: Annotated[
-        int,
-        typer.Option(
-            "--vip-window-days",
-            help="VIP window: orders at most N days before the as-of date.",
-            rich_help_panel=TH,
-        ),
-    ] = 365,
+    new_days: NewDays = 30,
+    active_days: ActiveDays = 90,
+    inactive_days: InactiveDays = 180,
+    vip_share: VipShare = None,
+    vip_min_revenue: VipMinRevenue = None,
+    vip_window_days: VipWindowDays = 365,
     keep: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clientela.errors import InputDataError, OutputError, UsageError
+from clientela.report_html import KPI_NAMES
 
 if TYPE_CHECKING:
     import duckdb
@@ -76,7 +77,7 @@ class ReportParams:
     new_days: int = 30
     active_days: int = 90
     inactive_days: int = 180
-    vip_share: float = 0.10
+    vip_share: float | None = None  # None: 0.1 unless vip_min_revenue (as status)
     vip_min_revenue: float | None = None
     vip_window_days: int = 365
     churn_days: int | None = None  # default: inactive_days
@@ -116,7 +117,7 @@ class ReportParams:
                 f"--new-days {self.new_days}, --active-days {self.active_days}, "
                 f"--inactive-days {self.inactive_days}: need new <= active < inactive"
             )
-        if not 0 < self.vip_share < 1:
+        if self.vip_share is not None and not 0 < self.vip_share < 1:
             raise UsageError(f"--vip-share {self.vip_share}: give a fraction such as 0.1")
         if self.churn_days is not None and self.churn_days < 1:
             raise UsageError(f"--churn-days {self.churn_days}: give 1 or more")
@@ -316,7 +317,7 @@ def _status_params(ctx: ReportContext) -> Any:
         new_days=p.new_days,
         active_days=p.active_days,
         inactive_days=p.inactive_days,
-        vip_share=None if p.vip_min_revenue is not None else p.vip_share,
+        vip_share=p.vip_share,  # both with --vip-min-revenue: status refuses it
         vip_min_revenue=p.vip_min_revenue,
         vip_window_days=p.vip_window_days,
     )
@@ -914,9 +915,7 @@ def build_report(
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
-        "title": "Customer report",
-        "as_of": "As of",
-        "period": "Period",
+        **KPI_NAMES["en"],
         "previous_period": "previous period",
         "vs_previous": "vs previous period",
         "summary": "Summary",
@@ -925,18 +924,6 @@ LABELS: dict[str, dict[str, str]] = {
         "previous": "Previous",
         "change": "Change",
         "change_rate": "Change %",
-        "customers": "Customers",
-        "active": "Active",
-        "new": "New",
-        "reactivated": "Reactivated",
-        "at_risk": "At risk",
-        "inactive": "Inactive",
-        "vip": "VIP",
-        "prospect": "Prospect",
-        "churned_in_period": "Churned in the period",
-        "revenue": "Revenue",
-        "repeat_purchase_rate": "Repeat purchase rate",
-        "top20_revenue_share": "Revenue share of the top 20%",
         "retention_month": "Retention at month {k}",
         "cohort": "cohort",
         "sheet_rfm": "RFM",
@@ -955,9 +942,7 @@ LABELS: dict[str, dict[str, str]] = {
         "rows_used": "Rows used",
     },
     "pt": {
-        "title": "Relatório de clientes",
-        "as_of": "Data-base",
-        "period": "Período",
+        **KPI_NAMES["pt"],
         "previous_period": "período anterior",
         "vs_previous": "vs período anterior",
         "summary": "Resumo",
@@ -966,18 +951,6 @@ LABELS: dict[str, dict[str, str]] = {
         "previous": "Anterior",
         "change": "Variação",
         "change_rate": "Variação %",
-        "customers": "Clientes",
-        "active": "Ativos",
-        "new": "Novos",
-        "reactivated": "Reativados",
-        "at_risk": "Em risco",
-        "inactive": "Inativos",
-        "vip": "VIP",
-        "prospect": "Prospects",
-        "churned_in_period": "Perdidos no período",
-        "revenue": "Receita",
-        "repeat_purchase_rate": "Taxa de recompra",
-        "top20_revenue_share": "Receita dos 20% maiores clientes",
         "retention_month": "Retenção no mês {k}",
         "cohort": "coorte",
         "sheet_rfm": "RFM",
@@ -1563,16 +1536,17 @@ def _analysis_definitions(ctx: ReportContext) -> list[tuple[str, str]]:
     p = ctx.params
     pt = p.lang == "pt"
     out: list[tuple[str, str]] = []
+    share = p.vip_share if p.vip_share is not None else 0.1
     vip = (
         f"receita líquida de ao menos {_plain(p.vip_min_revenue, 'pt')} nos últimos "
         f"{p.vip_window_days} dias"
         if pt and p.vip_min_revenue is not None
-        else f"os {_plain(100 * p.vip_share, 'pt')}% de clientes com maior receita líquida nos "
+        else f"os {_plain(100 * share, 'pt')}% de clientes com maior receita líquida nos "
         f"últimos {p.vip_window_days} dias (empates no corte incluídos)"
         if pt
         else f"net revenue of at least {p.vip_min_revenue} in the last {p.vip_window_days} days"
         if p.vip_min_revenue is not None
-        else f"the top {_plain(100 * p.vip_share, 'en')}% of customers by net revenue in the "
+        else f"the top {_plain(100 * share, 'en')}% of customers by net revenue in the "
         f"last {p.vip_window_days} days (ties at the cut-off included)"
     )
     if "status" in ctx.metadata:

@@ -49,15 +49,12 @@ INK = "#1f2933"
 MUTED = "#6b7682"
 GRID = "#e3e7eb"
 
-TEXT: dict[str, dict[str, str]] = {
+#: names of the KPIs and statuses, shared by the page and the workbook (report.LABELS)
+KPI_NAMES: dict[str, dict[str, str]] = {
     "en": {
         "title": "Customer report",
         "as_of": "As of",
         "period": "Period",
-        "vs": "vs previous period",
-        "vs_cohort": "vs cohort {cohort}",
-        "prev": "previous",
-        "kpis": "Key figures",
         "customers": "Customers",
         "active": "Active",
         "new": "New",
@@ -70,6 +67,33 @@ TEXT: dict[str, dict[str, str]] = {
         "revenue": "Revenue",
         "repeat_purchase_rate": "Repeat purchase rate",
         "top20_revenue_share": "Revenue from the top 20%",
+    },
+    "pt": {
+        "title": "Relatório de clientes",
+        "as_of": "Data-base",
+        "period": "Período",
+        "customers": "Clientes",
+        "active": "Ativos",
+        "new": "Novos",
+        "reactivated": "Reativados",
+        "at_risk": "Em risco",
+        "inactive": "Inativos",
+        "vip": "VIP",
+        "prospect": "Prospects",
+        "churned_in_period": "Perdidos no período",
+        "revenue": "Receita",
+        "repeat_purchase_rate": "Taxa de recompra",
+        "top20_revenue_share": "Receita dos 20% maiores clientes",
+    },
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        **KPI_NAMES["en"],
+        "vs": "vs previous period",
+        "vs_cohort": "vs cohort {cohort}",
+        "prev": "previous",
+        "kpis": "Key figures",
         "month_1": "Retention, month 1",
         "month_3": "Retention, month 3",
         "month_6": "Retention, month 6",
@@ -114,25 +138,11 @@ TEXT: dict[str, dict[str, str]] = {
         "pp": "pp",
     },
     "pt": {
-        "title": "Relatório de clientes",
-        "as_of": "Data-base",
-        "period": "Período",
+        **KPI_NAMES["pt"],
         "vs": "vs período anterior",
         "vs_cohort": "vs coorte {cohort}",
         "prev": "anterior",
         "kpis": "Indicadores",
-        "customers": "Clientes",
-        "active": "Ativos",
-        "new": "Novos",
-        "reactivated": "Reativados",
-        "at_risk": "Em risco",
-        "inactive": "Inativos",
-        "vip": "VIP",
-        "prospect": "Prospects",
-        "churned_in_period": "Perdidos no período",
-        "revenue": "Receita",
-        "repeat_purchase_rate": "Taxa de recompra",
-        "top20_revenue_share": "Receita dos 20% maiores",
         "month_1": "Retenção, mês 1",
         "month_3": "Retenção, mês 3",
         "month_6": "Retenção, mês 6",
