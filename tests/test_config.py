@@ -54,6 +54,38 @@ def test_config_errors_are_usage_errors(tmp_path: Path) -> None:
     assert res.code == 2 and "no such file" in res.err
 
 
+def test_config_values_of_the_wrong_type_name_the_file_and_key(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    cases = {
+        '[status]\nnew-days = "thirty"\n': '[status] new-days = "thirty": expected a whole number',
+        "[status]\nnew-days = 12.5\n": "[status] new-days = 12.5: expected a whole number",
+        "[status]\nvip-share = true\n": "[status] vip-share = true: expected a number",
+        '[status]\nsummary = "yes"\n': '[status] summary = "yes": expected true or false',
+        '[resources]\nthreads = "two"\n': '[resources] threads = "two": expected a whole number',
+        "[input]\ncustomer-col = true\n": "[input] customer-col = true: expected text",
+        "[input]\ncustomer-col = {a = 1}\n": "[input] customer-col = {\"a\": 1}: expected text",
+    }
+    for text, message in cases.items():
+        cfg = write(tmp_path / "bad.toml", text)
+        res = run_cli("status", ORDERS, "--config", str(cfg), "-o", str(out))
+        assert res.code == 2, (text, res.err)
+        assert f"{cfg}: {message}" in res.err, res.err
+        assert len(res.err.strip().splitlines()) == 1 and "Traceback" not in res.err
+        assert not out.exists()
+
+
+def test_config_lists_and_numbers_for_text_options(tmp_path: Path) -> None:
+    """formats = ["parquet", "csv"] is the comma-separated option; a number is its text."""
+    cfg = write(tmp_path / "c.toml", '[report]\nformats = ["csv"]\n\n[input]\nas-of = 2024-06-30\n')
+    res = run_cli("report", ORDERS, "--config", str(cfg), "--out-dir", str(tmp_path / "rep"),
+                  "--quiet")  # fmt: skip
+    assert res.code == 0, res.err
+    names = {p.name for p in (tmp_path / "rep").iterdir()}
+    assert "rfm.csv" in names and "rfm.parquet" not in names
+    manifest = json.loads((tmp_path / "rep" / "manifest.json").read_text())
+    assert manifest["as_of"] == "2024-06-30"
+
+
 def test_help_ignores_a_broken_config(tmp_path: Path) -> None:
     write(tmp_path / "clientela.toml", "[rfm\n")
     assert run_cli("rfm", "--help", cwd=tmp_path).code == 0

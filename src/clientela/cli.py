@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         if config is not None:
             commands = getattr(command, "commands", {})
             extra["default_map"] = default_map(
-                config, {n: {p.name for p in c.params if p.name} for n, c in commands.items()}
+                config, {n: {p.name: p for p in c.params if p.name} for n, c in commands.items()}
             )
         # make_context + invoke, not command.main(): every exception reaches the handlers
         # below (click's main turns Ctrl-C and broken pipes into its own exit codes)

@@ -447,10 +447,16 @@ def find_config(args: list[str], cwd: Path | None = None) -> Path | None:
     return default if default.is_file() else None
 
 
-def default_map(path: Path, commands: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+def default_map(
+    path: Path, commands: dict[str, dict[str, Any]] | dict[str, set[str]]
+) -> dict[str, dict[str, Any]]:
     """click's ``default_map`` from a TOML file: shared sections apply to every command that
     has the option, a ``[command]`` section to that command. Unknown sections or keys are
-    errors (a typo must not be silently ignored in an unattended run)."""
+    errors (a typo must not be silently ignored in an unattended run), and so is a value
+    of the wrong type, named with the file and section (click would only name the flag).
+
+    ``commands`` maps each command to its parameters: names to click ``Parameter``
+    objects (whose types check the values), or just a set of names (no type checks)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -491,7 +497,83 @@ def default_map(path: Path, commands: dict[str, set[str]]) -> dict[str, dict[str
             **{k: _click_value(v) for k, v in shared.items() if k in params},
             **{k: _click_value(v) for k, v in result[name].items()},
         }
+        if isinstance(params, dict):
+            for k, v in result[name].items():
+                section = name if k in data_keys(data, name) else _shared_section(data, k)
+                result[name][k] = _check_config_value(path, section, k, v, params[k])
     return result
+
+
+def data_keys(data: dict[str, Any], section: str) -> set[str]:
+    """The option names set in ``[section]`` of a parsed config (dashes as underscores)."""
+    values = data.get(section)
+    return {k.replace("-", "_") for k in values} if isinstance(values, dict) else set()
+
+
+def _shared_section(data: dict[str, Any], key: str) -> str:
+    """The last shared section that sets ``key`` (the one whose value is used)."""
+    found = [s for s in SHARED_SECTIONS if key in data_keys(data, s)]
+    return found[-1] if found else "?"
+
+
+def _check_config_value(path: Path, section: str, key: str, value: Any, param: Any) -> Any:
+    """Check ``value`` against the option's declared type, as the command line would; a
+    value of the wrong type is a usage error that names the file, section and key. A list
+    given for a comma-separated text option (``formats = ["parquet", "csv"]``) becomes that
+    text, a number given for a text option its text; the value is returned."""
+    import enum
+    import types
+    import typing
+
+    descriptor = getattr(param, "type_descriptor", None)
+    annotation = getattr(descriptor, "annotation", None)
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        annotation = inner[0] if len(inner) == 1 else None
+
+    def bad(expected: str) -> UsageError:
+        return UsageError(
+            f"{path}: [{section}] {key.replace('_', '-')} = {_toml_repr(value)}: expected "
+            f"{expected}"
+        )
+
+    scalar = (str, int, float)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+    elif annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
+    elif annotation in (str, Path):
+        if isinstance(value, list) and all(
+            isinstance(v, scalar) and not isinstance(v, bool) for v in value
+        ):
+            return ",".join(str(v) for v in value)  # a comma-separated option as a list
+        if isinstance(value, bool) or not isinstance(value, scalar):
+            raise bad("text")
+        return str(value)
+    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        choices = [str(m.value) for m in annotation]
+        if str(value) not in choices:
+            raise bad("one of " + ", ".join(choices))
+    elif typing.get_origin(annotation) is typing.Literal:
+        choices = [str(a) for a in args]
+        if str(value) not in choices:
+            raise bad("one of " + ", ".join(choices))
+    return value
+
+
+def _toml_repr(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return repr(value)
 
 
 def _click_value(v: Any) -> Any:
