@@ -124,3 +124,29 @@ def test_bad_resource_options(tmp_path: Path) -> None:
         res = run_cli("rfm", ORDERS, *args, "-o", str(tmp_path / "r.csv"))
         assert res.code == 2 and message in res.err, res.err
         assert not (tmp_path / "r.csv").exists()
+
+
+def test_out_of_memory_is_exit_4_naming_the_resource_options(tmp_path: Path) -> None:
+    """median() over 100M values cannot spill: under a 100MB cap DuckDB runs out of memory.
+    That is a setting to change, not a bug: one line, exit 4, no output file."""
+    out = tmp_path / "m.parquet"
+    res = run_cli("sql", ORDERS, "--memory-limit", "100MB", "-o", str(out),
+                  "-q", "SELECT median(i) AS m FROM range(100000000) t(i)")  # fmt: skip
+    assert res.code == 4, res.err
+    assert res.err.startswith("clientela: error: out of memory (") and "--memory-limit" in res.err
+    assert len(res.err.strip().splitlines()) == 1 and "Traceback" not in res.err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_resource_errors_are_recognised() -> None:
+    import duckdb
+
+    from clientela.errors import ExitCode, resource_error
+
+    disk = duckdb.IOException("IO Error: Could not write file: No space left on device")
+    full = resource_error(disk)
+    assert full is not None and full.exit_code == ExitCode.RESOURCES
+    assert "--temp-dir" in full.message
+    oom = resource_error(MemoryError())
+    assert oom is not None and "--memory-limit" in oom.message
+    assert resource_error(duckdb.ConversionException("Conversion Error: bad value")) is None

@@ -24,11 +24,18 @@ from clientela.cli_common import (
     set_debug,
 )
 from clientela.cli_options import Debug, Inputs
-from clientela.errors import ClientelaError, ExitCode, QualityGateError, UsageError
+from clientela.errors import (
+    ClientelaError,
+    ExitCode,
+    QualityGateError,
+    UsageError,
+    resource_error,
+)
 
 EPILOG = (
     "Exit codes: 0 ok; 1 bad input data; 2 usage error; 3 data-quality gate failed "
-    "(inspect --strict); 70 internal error; 130 interrupted."
+    "(inspect --strict); 4 out of memory or spill space (see --memory-limit, --temp-dir); "
+    "70 internal error; 130 interrupted."
 )
 
 app = typer.Typer(
@@ -146,6 +153,9 @@ def sql(
     try:
         run.emit(loaded.con, statement)
     except duckdb.Error as e:  # the query binds but fails on the data (a bad CAST, ...)
+        resource = resource_error(e)
+        if resource is not None:
+            raise resource from e
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UsageError(f"--query failed while running: {first}") from e
     run.write_meta({"query": statement, "as_of": loaded.as_of})
@@ -378,6 +388,14 @@ def main(argv: list[str] | None = None) -> None:
         if _is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
             err("clientela: interrupted")
             sys.exit(ExitCode.INTERRUPTED)
+        resource = resource_error(e)
+        if resource is not None:  # out of memory or spill space: not a bug, a setting
+            if debug or debug_enabled():
+                import traceback
+
+                traceback.print_exc()
+            err(f"clientela: error: {resource.message}")
+            sys.exit(resource.exit_code)
         if debug or debug_enabled():
             import traceback
 

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 1  # the data: a file, a column or rows that cannot be used
     USAGE = 2  # the command line: unknown option, missing file, bad value
     QUALITY_GATE = 3  # a data-quality gate failed (inspect --strict)
+    RESOURCES = 4  # out of memory or of disk for spilling: change the resource options
     BUG = 70  # an internal error (EX_SOFTWARE)
     INTERRUPTED = 130  # Ctrl-C
 
@@ -56,3 +57,28 @@ class QualityGateError(ClientelaError):
     """A data-quality gate failed (exit 3)."""
 
     exit_code = ExitCode.QUALITY_GATE
+
+
+class ResourceError(ClientelaError):
+    """The run needs more memory or spill space than it was given (exit 4)."""
+
+    exit_code = ExitCode.RESOURCES
+
+
+def resource_error(err: BaseException) -> ResourceError | None:
+    """The :class:`ResourceError` for a DuckDB (or Python) out-of-memory or disk-full
+    error, naming the options that fix it; None for any other error."""
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    if type(err).__name__ == "OutOfMemoryException" or isinstance(err, MemoryError):
+        detail = first.split("Error: ", 1)[-1]
+        return ResourceError(
+            f"out of memory ({detail}); DuckDB may use 3/4 of --memory-limit: raise "
+            "--memory-limit, lower --threads, or free memory on this machine"
+        )
+    if "No space left on device" in text or "Could not write all bytes" in text:
+        return ResourceError(
+            f"out of disk space while working ({first}); point --temp-dir at a disk with "
+            "room for the spilled data"
+        )
+    return None

@@ -54,7 +54,7 @@ from clientela.columns import (
     normalize,
     suggest_preset,
 )
-from clientela.errors import InputDataError, UsageError
+from clientela.errors import ClientelaError, InputDataError, UsageError, resource_error
 from clientela.sqlfiles import read_sql
 
 if TYPE_CHECKING:
@@ -538,7 +538,12 @@ def _reader_sql(src: _Source, index: int = 0) -> tuple[str, list[Any]]:
     )
 
 
-def _csv_error(src: _Source, err: Exception) -> InputDataError:
+def _csv_error(src: _Source, err: Exception) -> ClientelaError:
+    """The one-line error for a failed read of ``src`` (out of memory or disk is not the
+    file's fault: that is a :class:`ResourceError`)."""
+    resource = resource_error(err)
+    if resource is not None:
+        return resource
     text = str(err)
     msg = _duck_message(err)
     line = re.search(r"[Ll]ine:? ?(\d+)", text)
@@ -1473,7 +1478,10 @@ def _missing_columns(
     return InputDataError(f"{files}: no {roles} column found among {cols}; {hint}")
 
 
-def _read_error(sources: list[_Source], err: Exception) -> InputDataError:
+def _read_error(sources: list[_Source], err: Exception) -> ClientelaError:
+    resource = resource_error(err)
+    if resource is not None:
+        return resource
     msg = str(err)
     for src in sources:
         if str(src.path) in msg or src.shown in msg:
