@@ -53,8 +53,11 @@ def reference(lines: list[tuple], as_of: dt.date, zero_purchase: bool) -> dict:
         if excluded or ts.date() > as_of:
             continue
         amount = round(sum(x[4] for x in lns), 2)
+        earliest = [x for x in lns if (x[2], x[3]) == (first[2], first[3])]
         out[key] = {
             "order_ts": ts,
+            # the status of the earliest line; among lines at that time, the smallest
+            "status": min(x[5] for x in earliest),
             "amount": amount,
             "n_lines": len(lns),
             "is_purchase": amount > 0 or (zero_purchase and amount == 0),
@@ -115,7 +118,7 @@ def test_loader_matches_reference(
         loaded = load([str(path)], opts)
         cur = loaded.con.execute(
             "SELECT customer_id, order_id, order_ts, round(amount, 2), n_lines, is_purchase, "
-            "is_refund FROM orders"
+            "is_refund, status FROM orders"
         )
         got = {
             (r[0], r[1]): {
@@ -124,6 +127,7 @@ def test_loader_matches_reference(
                 "n_lines": r[4],
                 "is_purchase": r[5],
                 "is_refund": r[6],
+                "status": r[7],
             }
             for r in cur.fetchall()
         }

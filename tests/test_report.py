@@ -607,8 +607,8 @@ def test_config_section_fills_options(tmp_path: Path) -> None:
 def test_config_errors(tmp_path: Path) -> None:
     cases = {
         "[report]\nlangg = 'pt'\n": "[report] has an unknown setting 'langg'",
-        "[report]\nbins = 'five'\n": "Invalid value for '--bins'",
-        "[report]\nvip-share = 'many'\n": "Invalid value for '--vip-share'",
+        "[report]\nbins = 'five'\n": '[report] bins = "five": expected a whole number',
+        "[report]\nvip-share = 'many'\n": '[report] vip-share = "many": expected a number',
     }
     for text, message in cases.items():
         cfg = write(tmp_path / "bad.toml", text)

@@ -166,12 +166,11 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         f"monetary) FROM ({read_sql('rfm_values')})",
         {"as_of": as_of, "by_last": p.by_mode == "last"},
     )
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM _rfm_values), (SELECT count(DISTINCT customer_id) FROM "
-        "orders) - (SELECT count(*) FROM _rfm_values)"
-    ).fetchone()
-    assert row is not None
-    n, no_purchase = int(row[0]), int(row[1])
+    n = int(con.execute("SELECT count(*) FROM _rfm_values").fetchall()[0][0])
+    customers = loaded.report.orders.get("customers")  # counted by the loader already
+    if customers is None:  # pragma: no cover - load always counts them
+        customers = con.execute("SELECT count(DISTINCT customer_id) FROM orders").fetchall()[0][0]
+    no_purchase = int(customers) - n
     if n == 0:
         raise InputDataError(
             "no customer has a purchase (an order with positive net value) up to the as-of "
@@ -234,8 +233,9 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         for d, k in distinct_scores.items()
         if k < p.bins
     ]
-    for t in ("_rfm_values", "_rfm_scored"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    ranked = p.scoring != "fixed" and by_col is not None  # _rfm_scored is a table then
+    con.execute(f"DROP {'TABLE' if ranked else 'VIEW'} IF EXISTS _rfm_scored")
+    con.execute("DROP TABLE IF EXISTS _rfm_values")
     settle(con)
     return RfmResult(con, as_of, p, segmap, n, no_purchase, cuts, distinct_scores, warnings, by_col)
 
@@ -310,7 +310,6 @@ def _quantile_cuts(con: duckdb.DuckDBPyConnection, n: int, bins: int) -> dict[st
 
 def _score_by_cuts(con: duckdb.DuckDBPyConnection, cuts: dict[str, Any], bins: int) -> None:
     cases = []
-    params: list[Any] = []
     for d in DIMENSIONS:
         th = cuts[_NATURAL[d]]["thresholds"]
         whens = []
@@ -319,16 +318,30 @@ def _score_by_cuts(con: duckdb.DuckDBPyConnection, cuts: dict[str, Any], bins: i
             if t is None:
                 continue
             op = "<=" if d == "r" else ">="
-            whens.append(f"WHEN {_NATURAL[d]} {op} ? THEN {k}")
-            params.append(t)
+            whens.append(f"WHEN {_NATURAL[d]} {op} {_number_sql(t)} THEN {k}")
         cases.append(
             f"CASE {' '.join(whens)} ELSE 1 END AS {d}_score" if whens else f"1 AS {d}_score"
         )
+    # a view, not a table: the scores are computed once, as the rfm table is written
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _rfm_scored AS SELECT *, {', '.join(cases)} "
-        "FROM _rfm_values",
-        params,
+        f"CREATE OR REPLACE TEMP VIEW _rfm_scored AS SELECT *, {', '.join(cases)} "
+        "FROM _rfm_values"
     )
+
+
+def _number_sql(value: Any) -> str:
+    """A threshold as a SQL number literal (views take no parameters). Only numbers
+    reach here (cut points computed by DuckDB or validated from --r/f/m-cuts)."""
+    import math
+
+    if isinstance(value, bool):
+        raise TypeError(f"not a number: {value!r}")  # pragma: no cover - internal guard
+    if isinstance(value, int):
+        return str(value)
+    number = float(value)  # a float, or a Decimal from a DECIMAL column
+    if not math.isfinite(number):
+        raise TypeError(f"not a finite number: {value!r}")  # pragma: no cover
+    return f"CAST('{number!r}' AS DOUBLE)"
 
 
 def _group_cuts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""Report benchmark (issue 7): the whole weekly report against ``clientela rfm`` alone.
+
+Run by hand (not in CI):
+
+    python bench/bench_report.py --rows 10000000 --repeat 3
+
+Data: the Parquet file of bench_load.py (clientela's sample generator, seed 7). Both
+contenders run as whole processes (start-up included), interleaved in each repeat:
+  - ``clientela rfm FILE -o out.parquet``
+  - ``clientela report FILE --out-dir DIR --quiet``: every table as Parquet and CSV, the
+    workbook, the page, summary.json and manifest.json (its default outputs), from one load
+The goal of issue 7: the report within 3x the time of rfm alone. Peak RSS is the process's
+maximum resident set (os.wait4). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one process; a failure stops the benchmark."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd[:5])} failed:\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    from bench_load import make_data
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--data", type=Path, default=HERE / "data")
+    args = ap.parse_args()
+    _, data = make_data(args.rows, args.data)
+    clientela = [sys.executable, "-m", "clientela"]
+    times: dict[str, list[tuple[float, float]]] = {"clientela rfm": [], "clientela report": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rfm.parquet"
+        folder = Path(tmp) / "report"
+        for _ in range(args.repeat):
+            out.unlink(missing_ok=True)
+            times["clientela rfm"].append(run([*clientela, "rfm", str(data), "-o", str(out)]))
+            shutil.rmtree(folder, ignore_errors=True)
+            times["clientela report"].append(
+                run([*clientela, "report", str(data), "--out-dir", str(folder), "--quiet"])
+            )
+    base = statistics.median(t for t, _ in times["clientela rfm"])
+    print(f"rows: {args.rows:,} order lines ({data.name}); median of {args.repeat} runs\n")
+    print("| contender | median s | runs (s) | peak RSS MB | ratio to rfm |")
+    print("|---|---:|---|---:|---:|")
+    for name, runs in times.items():
+        med = statistics.median(t for t, _ in runs)
+        shown = ", ".join(f"{t:.2f}" for t, _ in runs)
+        rss = max(m for _, m in runs)
+        print(f"| {name} | {med:.2f} | {shown} | {rss:,.0f} | {med / base:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
