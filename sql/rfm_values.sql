@@ -1,15 +1,14 @@
 -- RFM values per customer at the as-of date (DESIGN.md, Definitions: RFM).
 -- Money is summed exactly as DECIMAL(38, 6) and then turned back into DOUBLE, so the result
 -- does not depend on the order in which threads add the values (reruns give identical bytes).
--- Input: the view _rfm_orders = orders + _grp (the --by dimension, '' without --by).
--- Parameters: $as_of (DATE), $by_last (BOOLEAN: group value of the last purchase, not the first).
+-- Input: the view _rfm_orders = orders (+ _grp, unused here). With --by, rfm_values_by.sql
+-- runs instead and carries the group value of each customer.
+-- Parameter: $as_of (DATE).
 -- recency_days = as-of - last purchase date; frequency = purchases (orders with positive net
 -- value); monetary = net revenue (refunds included); customers without a purchase are left out.
 SELECT
     customer_id,
-    CASE WHEN $by_last
-         THEN arg_max(_grp, order_ts) FILTER (WHERE is_purchase)
-         ELSE arg_min(_grp, order_ts) FILTER (WHERE is_purchase) END     AS _grp,
+    ''                                                                   AS _grp,
     min(order_date) FILTER (WHERE is_purchase)                           AS first_purchase,
     max(order_date) FILTER (WHERE is_purchase)                           AS last_purchase,
     date_diff('day', max(order_date) FILTER (WHERE is_purchase), $as_of) AS recency_days,

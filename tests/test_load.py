@@ -300,3 +300,31 @@ def test_columns_named_like_internal_ones_are_ordinary_dimensions(tmp_path: Path
     loaded = load([str(f)])
     assert loaded.report.dimensions == ["_file", "_id"]
     assert orders(loaded)[0]["_file"] == "x"
+
+
+@pytest.mark.parametrize("n_statuses", [3, 150])  # coded as integers, and as text (> 100)
+def test_order_status_is_the_earliest_lines_and_ties_are_deterministic(
+    tmp_path: Path, n_statuses: int
+) -> None:
+    """An order's status is its earliest line's; lines at that same time give the smallest
+    status, whatever the order of the lines in the file (reruns give equal output)."""
+    names = [f"st{i:03d}" for i in range(n_statuses)]
+    rows = ["customer_id,order_id,order_ts,amount,status"]
+    expected: dict[str, str] = {}
+    for k in range(60):
+        a, b, c = names[(7 * k) % n_statuses], names[(7 * k + 1) % n_statuses], names[k % 2]
+        # two lines at the earliest time (their statuses in either order), one later line
+        first, second = (a, b) if k % 2 else (b, a)
+        rows += [
+            f"c{k},o{k},2025-03-0{1 + k % 5} 10:00:00,5,{first}",
+            f"c{k},o{k},2025-03-0{1 + k % 5} 10:00:00,6,{second}",
+            f"c{k},o{k},2025-03-0{1 + k % 5} 09:59:59,7," if k % 3 == 0 else f"c{k},o{k},"
+            f"2025-03-0{1 + k % 5} 11:00:00,7,{c}",
+        ]
+        expected[f"o{k}"] = min(a, b)  # a line without status does not decide
+    path = write(tmp_path / "o.csv", "\n".join(rows) + "\n")
+    loaded = load([str(path)])
+    got = dict(loaded.con.execute("SELECT order_id, status FROM orders").fetchall())
+    assert got == expected
+    amounts = {r[0] for r in loaded.con.execute("SELECT amount FROM orders").fetchall()}
+    assert amounts == {18.0}
