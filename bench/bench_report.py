@@ -31,12 +31,15 @@ sys.path.insert(0, str(HERE))
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one process; a failure stops the benchmark."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
+    with tempfile.TemporaryFile() as errfile:  # a file, not a pipe: no deadlock
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4
+        errfile.seek(0)
+        err = errfile.read().decode(errors="replace")
+    if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:5])} failed:\n{err[-2000:]}")
     return wall, usage.ru_maxrss / 1024
 

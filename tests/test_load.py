@@ -328,3 +328,17 @@ def test_order_status_is_the_earliest_lines_and_ties_are_deterministic(
     assert got == expected
     amounts = {r[0] for r in loaded.con.execute("SELECT amount FROM orders").fetchall()}
     assert amounts == {18.0}
+
+
+def test_order_status_of_early_and_late_years(tmp_path: Path) -> None:
+    """The (time, status) tie-break key is exact from year 1 to 4000 (typo years included)."""
+    path = write(
+        tmp_path / "o.csv",
+        "customer_id,order_id,order_ts,amount,status\n"
+        "c1,o1,1500-01-01 10:00:00,1,b\nc1,o1,1500-01-01 09:00:00,1,z\nc1,o1,1500-01-02,1,a\n"
+        "c2,o2,3999-05-01 10:00:00,1,b\nc2,o2,3999-05-01 09:00:00,1,z\n"
+        "c3,o3,2025-01-01 10:00:00,1,paid\n",
+    )
+    loaded = load([str(path)], LoadOptions(as_of="4000-01-01"))
+    got = dict(loaded.con.execute("SELECT order_id, status FROM orders").fetchall())
+    assert got == {"o1": "z", "o2": "z", "o3": "paid"}

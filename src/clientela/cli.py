@@ -388,23 +388,20 @@ def main(argv: list[str] | None = None) -> None:
         if _is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
             err("clientela: interrupted")
             sys.exit(ExitCode.INTERRUPTED)
-        resource = resource_error(e)
-        if resource is not None:  # out of memory or spill space: not a bug, a setting
-            if debug or debug_enabled():
-                import traceback
-
-                traceback.print_exc()
-            err(f"clientela: error: {resource.message}")
-            sys.exit(resource.exit_code)
         if debug or debug_enabled():
             import traceback
 
             traceback.print_exc()
-        err(
-            f"clientela: internal error: {type(e).__name__}: {_first_line(e)}"
-            " (this is a bug; run with --debug for the traceback and report it)"
-        )
-        code = ExitCode.BUG
+        resource = resource_error(e)
+        if resource is not None:  # out of memory or spill space: not a bug, a setting
+            err(f"clientela: error: {resource.message}")
+            code = resource.exit_code
+        else:
+            err(
+                f"clientela: internal error: {type(e).__name__}: {_first_line(e)}"
+                " (this is a bug; run with --debug for the traceback and report it)"
+            )
+            code = ExitCode.BUG
     try:
         sys.stdout.flush()
     except BrokenPipeError:

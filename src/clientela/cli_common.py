@@ -516,6 +516,10 @@ def _shared_section(data: dict[str, Any], key: str) -> str:
     return found[-1] if found else "?"
 
 
+#: options that take comma-separated values; in the config file they may be TOML lists
+COMMA_OPTIONS = frozenset({"formats", "r_cuts", "f_cuts", "m_cuts", "keep"})
+
+
 def _check_config_value(path: Path, section: str, key: str, value: Any, param: Any) -> Any:
     """Check ``value`` against the option's declared type, as the command line would; a
     value of the wrong type is a usage error that names the file, section and key. A list
@@ -549,8 +553,10 @@ def _check_config_value(path: Path, section: str, key: str, value: Any, param: A
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a number")
     elif annotation in (str, Path):
-        if isinstance(value, list) and all(
-            isinstance(v, scalar) and not isinstance(v, bool) for v in value
+        if (
+            key in COMMA_OPTIONS
+            and isinstance(value, list)
+            and all(isinstance(v, scalar) and not isinstance(v, bool) for v in value)
         ):
             return ",".join(str(v) for v in value)  # a comma-separated option as a list
         if isinstance(value, bool) or not isinstance(value, scalar):

@@ -876,8 +876,8 @@ def _open_sources(
             con.execute(f"CREATE OR REPLACE TEMP TABLE _probe AS {sql} LIMIT 0", params)
             cols = [c for c in _typeof(con, "_probe") if c != "__clientela_file"]
         except duckdb.Error as e:
-            if src.info.format == "csv":
-                raise _csv_error(src, e) from e
+            if src.info.format == "csv" or resource_error(e) is not None:
+                raise _csv_error(src, e) from e  # (a ResourceError when out of memory)
             raise InputDataError(
                 f"{src.shown}: cannot be read as {src.info.format} ({_duck_message(e)})"
             ) from e
@@ -1128,19 +1128,20 @@ def _load(
     # sorted list (text payloads make DuckDB's aggregate several times slower once it
     # spills: 18 s of 39 s at 100M lines) and are turned back into text by the view.
     coded = len(statuses) <= MAX_CODED_STATUSES
-    status_list = "[" + ", ".join(_sql_text(st) for st in statuses) + "]::VARCHAR[]"
+    status_list = "[" + ", ".join(sql_text(st) for st in statuses) + "]::VARCHAR[]" if coded else ""
     status_val = f"list_position({status_list}, status)" if coded else "status"
     has_order = "order_id" in mapping
     if has_order:  # an order is excluded when any of its lines is cancelled/voided/...
         # ties on the earliest timestamp go to the smallest value, so reruns give equal
         # output; for coded statuses the (time, code) pair is one BIGINT (a STRUCT key made
-        # the aggregation 40% slower), times clamped to where microseconds * 128 fit
+        # the aggregation 40% slower): microseconds * 128 fit in it for the years 1-4000,
+        # and times outside are clamped to them
         if fill_zero:
             status_agg = f"max({status_val})"
         elif coded:
             clamped = (
-                "epoch_us(least(greatest(order_ts, TIMESTAMP '1678-01-01'), "
-                "TIMESTAMP '2261-12-31'))"
+                "epoch_us(least(greatest(order_ts, TIMESTAMP '0001-01-01'), "
+                "TIMESTAMP '4000-01-01'))"
             )
             status_agg = f"arg_min({status_val}, {clamped} * 128 + {status_val})"
         else:
@@ -1441,7 +1442,7 @@ def _inner_select(
     return ", ".join(inner), params
 
 
-def _sql_text(value: str) -> str:
+def sql_text(value: str) -> str:
     """A text value as a SQL string literal (quotes doubled; never user SQL)."""
     return "'" + value.replace("'", "''") + "'"
 

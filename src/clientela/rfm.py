@@ -170,7 +170,7 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     customers = loaded.report.orders.get("customers")  # counted by the loader already
     if customers is None:  # pragma: no cover - load always counts them
         customers = con.execute("SELECT count(DISTINCT customer_id) FROM orders").fetchall()[0][0]
-    no_purchase = int(customers) - n
+    no_purchase = max(int(customers) - n, 0)
     if n == 0:
         raise InputDataError(
             "no customer has a purchase (an order with positive net value) up to the as-of "
@@ -185,9 +185,10 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         _score_by_cuts(con, cuts, p.bins)
     else:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _rfm_scored AS {read_sql('rfm_rank_scores')}",
+            f"CREATE OR REPLACE TEMP TABLE _rfm_ranked AS {read_sql('rfm_rank_scores')}",
             {"bins": p.bins},
         )
+        con.execute("CREATE OR REPLACE TEMP VIEW _rfm_scored AS SELECT * FROM _rfm_ranked")
         cuts = _group_cuts(con)
 
     _segment_cells(con, segmap, p.lang)
@@ -202,14 +203,16 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     # sorted first, then the segment looked up by cell position in the map's lists (every
     # (r, f, m) cell is in _seg_cells): a join carried the text through the sort, 1.7x as
     # slow at 27M customers
+    # (the lists are literals, so the plan is a projection over the sort, which keeps its
+    # order; a subquery for them would be a join)
     cell = f"(r_score - 1) * {p.bins * p.bins} + (f_score - 1) * {p.bins} + m_score"
-    cells = "(SELECT list({} ORDER BY r, f, m) FROM _seg_cells)"
+    segments, labels = _cell_lists(segmap, p.bins, p.lang)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rfm AS SELECT customer_id, "
         f"{by_out}first_purchase, last_purchase, recency_days, frequency, monetary, "
         "round(monetary / frequency, 2) AS avg_order_value, r_score, f_score, m_score, "
-        f"{score_text} AS rfm_score, {cells.format('segment')}[{cell}] AS segment, "
-        f"{cells.format('segment_label')}[{cell}] AS segment_label "
+        f"{score_text} AS rfm_score, ({segments})[{cell}] AS segment, "
+        f"({labels})[{cell}] AS segment_label "
         "FROM (SELECT * FROM _rfm_scored ORDER BY customer_id)"
     )
     by_group = f"{_qi(by_name)}, " if by_col else ""
@@ -238,9 +241,9 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         for d, k in distinct_scores.items()
         if k < p.bins
     ]
-    ranked = p.scoring != "fixed" and by_col is not None  # _rfm_scored is a table then
-    con.execute(f"DROP {'TABLE' if ranked else 'VIEW'} IF EXISTS _rfm_scored")
-    con.execute("DROP TABLE IF EXISTS _rfm_values")
+    con.execute("DROP VIEW IF EXISTS _rfm_scored")
+    for t in ("_rfm_ranked", "_rfm_values"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     settle(con)
     return RfmResult(con, as_of, p, segmap, n, no_purchase, cuts, distinct_scores, warnings, by_col)
 
@@ -329,8 +332,7 @@ def _score_by_cuts(con: duckdb.DuckDBPyConnection, cuts: dict[str, Any], bins: i
         )
     # a view, not a table: the scores are computed once, as the rfm table is written
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _rfm_scored AS SELECT *, {', '.join(cases)} "
-        "FROM _rfm_values"
+        f"CREATE OR REPLACE TEMP VIEW _rfm_scored AS SELECT *, {', '.join(cases)} FROM _rfm_values"
     )
 
 
@@ -343,7 +345,7 @@ def _number_sql(value: Any) -> str:
         raise TypeError(f"not a number: {value!r}")  # pragma: no cover - internal guard
     if isinstance(value, int):
         return str(value)
-    number = float(value)  # a float, or a Decimal from a DECIMAL column
+    number = float(value)
     if not math.isfinite(number):
         raise TypeError(f"not a finite number: {value!r}")  # pragma: no cover
     return f"CAST('{number!r}' AS DOUBLE)"
@@ -368,15 +370,29 @@ def _group_cuts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return out
 
 
-def _segment_cells(con: duckdb.DuckDBPyConnection, segmap: SegmentMap, lang: str) -> None:
-    import itertools
+def _cell_lists(segmap: SegmentMap, bins: int, lang: str) -> tuple[str, str]:
+    """SQL list literals of the segment and its label for every (r, f, m) cell, in the
+    order of the cell index (r - 1) * bins^2 + (f - 1) * bins + m."""
+    from clientela.load import sql_text
 
+    order = [
+        (r, f, m)
+        for r in range(1, bins + 1)
+        for f in range(1, bins + 1)
+        for m in range(1, bins + 1)
+    ]
+    if segmap.bins != bins or sorted(segmap.assign) != order:  # pragma: no cover
+        raise RuntimeError(f"segment map {segmap.name!r} does not cover every cell once")
+    segs = [segmap.assign[c] for c in order]
+    seg_sql = ", ".join(sql_text(v) for v in segs)
+    label_sql = ", ".join(sql_text(segmap.segments[v].label(lang)) for v in segs)
+    return f"[{seg_sql}]::VARCHAR[]", f"[{label_sql}]::VARCHAR[]"
+
+
+def _segment_cells(con: duckdb.DuckDBPyConnection, segmap: SegmentMap, lang: str) -> None:
     import pyarrow as pa
 
     cells = segmap.cells()
-    bins = round(len(cells) ** (1 / 3))
-    # rfm looks a cell up by its position: the map must list every cell once
-    assert sorted(c[:3] for c in cells) == list(itertools.product(range(1, bins + 1), repeat=3))
     table = pa.table(
         {
             "r": [c[0] for c in cells],
