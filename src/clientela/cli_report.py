@@ -206,6 +206,9 @@ def report(
     started_at = dt.datetime.now(dt.timezone.utc)
     opts = run.load_options
     opts.as_of = resolve_as_of(opts.as_of, opts.tz)
+    # no analysis of the report groups by a dimension: carrying none keeps the lines-to-
+    # orders aggregation as lean as for rfm (every dimension made it 3x slower at 10M lines)
+    opts.dimensions = []
     opts.validate()
     with _terminated_as_interrupt(), _Steps(enabled=not quiet) as steps:
         from clientela.load import connect, load
