@@ -38,7 +38,7 @@ WITH per AS (
       ON p.customer_id = o.customer_id AND p.first_purchase < p.last_purchase
     WHERE o.is_purchase AND o.order_date < p.last_purchase
     GROUP BY o.customer_id
-), people AS (  -- buyers, and with a CRM file its customers (prospects when they never bought)
+), people AS MATERIALIZED (  -- buyers, and with a CRM file its customers (prospects when they never bought)
     SELECT coalesce(p.customer_id, c.customer_id)                    AS customer_id,
            p.first_purchase, p.last_purchase,
            coalesce(p.purchases, 0)                                  AS purchases,
@@ -49,20 +49,24 @@ WITH per AS (
     FROM per AS p
     LEFT JOIN previous AS v ON v.customer_id = p.customer_id
     FULL OUTER JOIN _st_crm AS c ON p.customer_id = c.customer_id
-), ranked AS (
-    SELECT *,
-           CASE WHEN revenue_window > 0 THEN rank() OVER (ORDER BY revenue_window DESC) END
-                                                                     AS vip_rank,
-           -- (not count(*) FILTER (...) OVER (): quadratic in DuckDB 2.0)
-           sum(CASE WHEN revenue_window > 0 THEN 1 ELSE 0 END) OVER () AS vip_population
+), vip_k AS (  -- k = floor(share * P): how many customers the VIP share admits
+    SELECT CAST(floor($vip_share * count(*)) AS BIGINT) AS k
     FROM people
+    WHERE revenue_window > 0
+), vip_cut AS (  -- the k-th largest revenue_window (a top-k, not a rank over everyone)
+    SELECT (SELECT k FROM vip_k) AS k,
+           (SELECT revenue_window FROM people WHERE revenue_window > 0
+            ORDER BY revenue_window DESC
+            LIMIT 1 OFFSET (SELECT greatest(coalesce(k, 0) - 1, 0) FROM vip_k)) AS cut
 ), flagged AS (
-    SELECT *,
+    -- RANK() <= k exactly when revenue_window >= the k-th largest value: customers tied
+    -- with the last one inside the share are all VIPs
+    SELECT p.*,
            date_diff('day', last_purchase, $as_of) AS days_since_last,
            coalesce(revenue_window > 0 AND CASE
                WHEN $vip_min_revenue IS NOT NULL THEN revenue_window >= $vip_min_revenue
-               ELSE vip_rank <= floor($vip_share * vip_population) END, false) AS is_vip
-    FROM ranked
+               ELSE c.k >= 1 AND revenue_window >= c.cut END, false) AS is_vip
+    FROM people AS p, vip_cut AS c
 )
 SELECT customer_id,
        CASE
