@@ -16,13 +16,10 @@ maximum resident set (os.wait4). Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,17 +28,12 @@ sys.path.insert(0, str(HERE))
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one process; a failure stops the benchmark."""
-    with tempfile.TemporaryFile() as errfile:  # a file, not a pipe: no deadlock
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4
-        errfile.seek(0)
-        err = errfile.read().decode(errors="replace")
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[:5])} failed:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    from bench_scale import run as run_process
+
+    wall, rss, code = run_process(cmd)  # (prints the failing command and its stderr)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd[:5])} failed (exit {code})")
+    return wall, rss
 
 
 def main() -> None:

@@ -68,12 +68,14 @@ def ensure_data(rows: int, fmt: str) -> Path:
 
 def run(cmd: list[str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB and the exit code of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errfile:  # a file, not a pipe: no deadlock
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        code = proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4
+        errfile.seek(0)
+        err = errfile.read().decode(errors="replace")
     if code != 0:
         print(f"FAILED ({code}): {' '.join(cmd)}\n{err}", file=sys.stderr)
     return wall, usage.ru_maxrss / 1024, code

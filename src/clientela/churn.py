@@ -212,8 +212,8 @@ def load_for_churn(loader: Callable[..., Loaded], consent_col: str | None, has_c
 def _consent_table(loaded: Loaded, col: str) -> dict[str, Any]:
     """Create ``_ch_consent(customer_id, consent)``; every value is checked first (the
     consent vocabulary is clientela.pii's, shared with the privacy commands)."""
-    from clientela.load import quote_ident
     from clientela.pii import check_consent_column, consent_sql
+    from clientela.sqlfiles import quote_ident
 
     found = consent_source(loaded, col)
     if found is None:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from clientela._callable import make_module_callable
 from clientela.errors import InputDataError, UsageError
-from clientela.sqlfiles import read_sql
+from clientela.sqlfiles import quote_ident, read_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -217,7 +217,7 @@ class CohortsResult:
         """``SELECT`` of the ``cohorts`` table keeping the ``n`` most recent cohorts (trend:
         periods) of every block, plus the average rows: what fits on a screen."""
         n = max(1, int(n))
-        by = f"{_qi(self.by_name)}, " if self.by_name else ""
+        by = f"{quote_ident(self.by_name)}, " if self.by_name else ""
         if self.params.trend:
             return (
                 "SELECT * FROM cohorts WHERE period_start IN (SELECT DISTINCT period_start FROM "
@@ -334,7 +334,7 @@ def compute_cohorts(loaded: Loaded, params: CohortParams | None = None) -> Cohor
     """Create the ``cohorts`` table in the loaded connection. See the module docstring."""
     import duckdb
 
-    from clientela.load import parse_as_of, settle
+    from clientela.load import dimension_column, parse_as_of, settle
 
     p = params or CohortParams()
     p.validate()
@@ -347,7 +347,7 @@ def compute_cohorts(loaded: Loaded, params: CohortParams | None = None) -> Cohor
         raise UsageError(
             "--metric revenue: the input has no amount column; name it with --amount-col"
         )
-    by_col = _by_column(loaded, p.by)
+    by_col = dimension_column(loaded, p.by)
 
     # the observed periods: complete ones, and the partial as-of period when asked for
     current = period_start(as_of, p.period)
@@ -375,7 +375,7 @@ def compute_cohorts(loaded: Loaded, params: CohortParams | None = None) -> Cohor
                 "add --include-partial to see the partial one"
             )
 
-    grp = "''" if by_col is None else f"coalesce(CAST({_qi(by_col)} AS VARCHAR), '(none)')"
+    grp = "''" if by_col is None else f"coalesce(CAST({quote_ident(by_col)} AS VARCHAR), '(none)')"
     con.execute(
         "CREATE OR REPLACE TEMP VIEW _coh_orders AS SELECT customer_id, order_ts, order_date, "
         f"amount, is_purchase, {grp} AS _grp FROM orders"
@@ -442,8 +442,8 @@ def compute_cohorts(loaded: Loaded, params: CohortParams | None = None) -> Cohor
     if p.trend:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE cohorts AS SELECT "
-            + (f"grp AS {_qi(by_name)}, " if by_name else "")
-            + ", ".join(_qi(c) for c in _TREND_COLUMNS)
+            + (f"grp AS {quote_ident(by_name)}, " if by_name else "")
+            + ", ".join(quote_ident(c) for c in _TREND_COLUMNS)
             + f" FROM ({read_sql('cohort_trend')}) ORDER BY grp, period_start",
             {**cells_params, "has_amount": has_amount},
         )
@@ -557,7 +557,7 @@ def _value_exprs(p: CohortParams) -> tuple[str, str]:
 
 def _long_sql(p: CohortParams, periods: int, by_name: str | None) -> tuple[str, list[Any]]:
     value, rate = _value_exprs(p)
-    by = f"grp AS {_qi(by_name)}, " if by_name else ""
+    by = f"grp AS {quote_ident(by_name)}, " if by_name else ""
     return (
         f"SELECT {by}cohort, k AS period_index, period_start, cohort_size, {value} AS value, "
         f"round({rate}, 6) AS rate, partial FROM _coh_cells WHERE k <= ? "
@@ -591,7 +591,7 @@ def _wide_sql(p: CohortParams, periods: int, by_name: str | None) -> tuple[str, 
             "AS rate "
             "FROM c GROUP BY grp, k) GROUP BY grp"
         )
-    by = f"grp AS {_qi(by_name)}, " if by_name else ""
+    by = f"grp AS {quote_ident(by_name)}, " if by_name else ""
     columns = ", ".join(f'_cells[{k + 1}] AS "{k}"' for k in range(periods + 1))
     marker = ", partial_period_index" if p.include_partial else ""
     return (
@@ -601,24 +601,6 @@ def _wide_sql(p: CohortParams, periods: int, by_name: str | None) -> tuple[str, 
         f"FROM ({rows}) ORDER BY grp, _sort NULLS LAST",
         [periods],
     )
-
-
-def _qi(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _by_column(loaded: Loaded, by: str | None) -> str | None:
-    if by is None:
-        return None
-    dims = loaded.report.dimensions
-    if by in dims:
-        return by
-    from clientela.columns import normalize
-
-    for d in dims:
-        if normalize(d) == normalize(by):
-            return d
-    raise UsageError(f"--by {by!r}: no such column; dimensions are: {', '.join(dims) or 'none'}")
 
 
 # ----------------------------------------------------------------------------- Python API

@@ -65,11 +65,17 @@ class ResourceError(ClientelaError):
     exit_code = ExitCode.RESOURCES
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 def resource_error(err: BaseException) -> ResourceError | None:
     """The :class:`ResourceError` for a DuckDB (or Python) out-of-memory or disk-full
     error, naming the options that fix it; None for any other error."""
-    text = str(err).strip()
-    first = text.splitlines()[0] if text else type(err).__name__
+    text = str(err)
+    first = first_line(err)
     if type(err).__name__ == "OutOfMemoryException" or isinstance(err, MemoryError):
         detail = first.split("Error: ", 1)[-1]
         return ResourceError(

@@ -46,6 +46,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from clientela.columns import _candidates, normalize
 from clientela.errors import InputDataError, OutputError, UsageError
+from clientela.fsutil import sha256_file
 from clientela.pii import PersonalColumn, normalize_id
 
 if TYPE_CHECKING:
@@ -620,14 +621,6 @@ class _Staging:
                 d.rmdir()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -792,7 +785,7 @@ def forget(
         files: list[ForgetFile] = []
         per_id: dict[int, int] = {}
         for inp, target in zip(found, targets, strict=True):
-            in_sha = _sha256(inp.path)
+            in_sha = sha256_file(inp.path)
             tmp = staging.new(target, mode_of=inp.path)
             scan = _scan(inp, matcher, tmp)
             for i, n in scan.per_id.items():
@@ -804,7 +797,7 @@ def forget(
             else:
                 if scan.removed == 0:  # nothing to remove: an exact copy
                     shutil.copyfile(inp.path, tmp)
-                written, out_sha = str(target), _sha256(tmp)
+                written, out_sha = str(target), sha256_file(tmp)
             files.append(
                 ForgetFile(
                     inp.shown, written, inp.format, inp.src.info.compression, inp.customer_col,

@@ -55,7 +55,7 @@ from clientela.columns import (
     suggest_preset,
 )
 from clientela.errors import ClientelaError, InputDataError, UsageError, resource_error
-from clientela.sqlfiles import read_sql
+from clientela.sqlfiles import quote_ident, read_sql, sql_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -210,11 +210,6 @@ class Loaded:
 
 
 # --------------------------------------------------------------------------- utilities
-
-
-def quote_ident(name: str) -> str:
-    """A DuckDB identifier, safely quoted."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 _SPILL_DIRS: list[str] = []
@@ -1320,6 +1315,20 @@ def _choose_dimensions(
     return [(h if h not in CANONICAL_NAMES else f"src_{h}", h) for h in chosen]
 
 
+def dimension_column(loaded: Loaded, by: str | None) -> str | None:
+    """The loaded dimension ``--by`` names (matched like headers are), or None without
+    ``--by``; a usage error listing the dimensions when there is no such column."""
+    if by is None:
+        return None
+    dims = loaded.report.dimensions
+    if by in dims:
+        return by
+    for d in dims:
+        if normalize(d) == normalize(by):
+            return d
+    raise UsageError(f"--by {by!r}: no such column; dimensions are: {', '.join(dims) or 'none'}")
+
+
 @dataclass
 class _FilePlan:
     src: _Source
@@ -1440,11 +1449,6 @@ def _inner_select(
     inner.append(f"hash({', '.join(plan.col(h) for h in headers)}) AS _h")
     inner.append("__clientela_file")
     return ", ".join(inner), params
-
-
-def sql_text(value: str) -> str:
-    """A text value as a SQL string literal (quotes doubled; never user SQL)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _fold_email(expr: str) -> str:

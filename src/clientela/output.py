@@ -52,8 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from clientela.errors import OutputError, UsageError
+from clientela.errors import OutputError, UsageError, first_line
 from clientela.fsutil import atomic_path
+from clientela.sqlfiles import quote_ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -219,10 +220,6 @@ def _columns(
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def _qi(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _is_text(t: str) -> bool:
     t = t.upper()
     return t in ("VARCHAR", "JSON") or t.startswith(("VARCHAR(", "ENUM("))
@@ -296,7 +293,7 @@ def _projection(
             expr = f"CAST({ref} AS VARCHAR)"
         else:
             expr = ref
-        parts.append(f"{expr} AS {_qi(_defuse_name(name) if defuse else name)}")
+        parts.append(f"{expr} AS {quote_ident(_defuse_name(name) if defuse else name)}")
     parts += [f"TRY_CAST({_T}._c{i} AS DOUBLE) AS _raw{n}" for n, i in enumerate(raw)]
     aliases = ", ".join(f"_c{i}" for i in range(1, len(cols) + 1))
     return f"SELECT {', '.join(parts)} FROM (\n{sql}\n) AS {_T}({aliases})"
@@ -430,13 +427,10 @@ def _write_file(
     except OSError as e:  # permission denied, disk full...: the target is left as it was
         raise OutputError(f"-o {dest}: cannot write it: {e.strerror or e}") from e
     except duckdb.IOException as e:  # the same, met by DuckDB's COPY
-        raise OutputError(f"-o {dest}: cannot write it: {_first_line(e)}") from e
+        raise OutputError(f"-o {dest}: cannot write it: {first_line(e)}") from e
     return WriteResult(dest, f, rows)
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _copy_to_stdout(fh: IO[bytes], out: IO[str]) -> None:

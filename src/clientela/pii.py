@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from clientela.columns import normalize
 from clientela.errors import InputDataError, UsageError
+from clientela.sqlfiles import quote_ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -370,10 +371,6 @@ def content_kind(values: Sequence[str], typ: str = "VARCHAR") -> tuple[str, str]
     return kind, f"{math.floor(100 * hits / n)}% of {n} sampled values look like {what}"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def detect_personal_columns(
     con: duckdb.DuckDBPyConnection,
     relation: str,
@@ -392,7 +389,7 @@ def detect_personal_columns(
     wanted = list(types) if columns is None else [c for c in types if c in set(columns)]
     if not wanted:
         return []
-    select = ", ".join(f"CAST({_quote(c)} AS VARCHAR)" for c in wanted)
+    select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in wanted)
     rows = con.execute(f"SELECT {select} FROM {relation} LIMIT {int(sample_rows)}").fetchall()
     found: list[PersonalColumn] = []
     for i, col in enumerate(wanted):
@@ -513,7 +510,7 @@ def pseudonymize_sql(
     if not present:
         return body
     install_key(con, key)
-    replaced = ", ".join(f"{hmac_sql(_quote(c))} AS {_quote(c)}" for c in present)
+    replaced = ", ".join(f"{hmac_sql(quote_ident(c))} AS {quote_ident(c)}" for c in present)
     return f"SELECT * REPLACE ({replaced}) FROM ({body}) AS _pseudonymized"
 
 
@@ -543,7 +540,7 @@ def unrecognised_consent_values(
 ) -> tuple[int, list[str]]:
     """How many rows of ``relation`` hold a non-empty consent value that
     :func:`consent_sql` does not understand, and up to ``limit`` distinct examples."""
-    q = _quote(column)
+    q = quote_ident(column)
     k = _consent_key_sql(q)
     known = ", ".join(f"'{w}'" for w in (*CONSENT_YES, *CONSENT_NO, ""))
     where = f"{q} IS NOT NULL AND {k} NOT IN ({known})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from clientela.errors import UsageError
+from clientela.errors import UsageError, first_line
 
 if TYPE_CHECKING:
     import duckdb
@@ -30,7 +30,7 @@ def check_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     try:
         statements = con.extract_statements(text)
     except duckdb.Error as e:
-        raise UsageError(f"--query: {_first_line(e)}") from e
+        raise UsageError(f"--query: {first_line(e)}") from e
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise UsageError("--query must be one read-only query (SELECT / WITH / FROM ...)")
     from clientela.pii import KEY_TABLE
@@ -42,10 +42,5 @@ def check_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     try:
         con.execute(f"DESCRIBE (\n{clean}\n)").fetchall()
     except duckdb.Error as e:
-        raise UsageError(f"--query: {_first_line(e)}") from e
+        raise UsageError(f"--query: {first_line(e)}") from e
     return clean
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

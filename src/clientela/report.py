@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import math
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clientela.errors import InputDataError, OutputError, UsageError
+from clientela.fsutil import sha256_file
 from clientela.report_html import KPI_NAMES
 
 if TYPE_CHECKING:
@@ -718,14 +718,6 @@ def _into_place(tmp: Path, target: Path, overwrite: bool) -> None:
 
 
 # ---------------------------------------------------------------------------- writing
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _json_bytes(data: Any) -> bytes:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from clientela._callable import make_module_callable
 from clientela.errors import InputDataError, UsageError
 from clientela.segments import SegmentMap, get_map
-from clientela.sqlfiles import read_sql
+from clientela.sqlfiles import quote_ident, read_sql, sql_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -149,7 +149,7 @@ class RfmResult:
 
 def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     """Create ``rfm`` and ``rfm_summary`` in the loaded connection. See the module docstring."""
-    from clientela.load import settle
+    from clientela.load import dimension_column, settle
 
     p = params or RfmParams()
     p.validate()
@@ -158,8 +158,8 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     if as_of is None:  # pragma: no cover - load always sets it
         raise InputDataError("no as-of date could be determined")
     segmap = get_map(p.segments, p.bins)
-    by_col = _by_column(loaded, p.by)
-    grp = "''" if by_col is None else f"coalesce(CAST({_qi(by_col)} AS VARCHAR), '(none)')"
+    by_col = dimension_column(loaded, p.by)
+    grp = "''" if by_col is None else f"coalesce(CAST({quote_ident(by_col)} AS VARCHAR), '(none)')"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _rfm_orders AS SELECT *, {grp} AS _grp FROM orders")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _rfm_values AS SELECT * REPLACE (round(monetary, 2) AS "
@@ -199,7 +199,7 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     )
     # the group column keeps its name unless it would clash with an RFM column
     by_name = "" if by_col is None else by_col if by_col not in RFM_COLUMNS else f"by_{by_col}"
-    by_out = f"_grp AS {_qi(by_name)}, " if by_col else ""
+    by_out = f"_grp AS {quote_ident(by_name)}, " if by_col else ""
     # sorted first, then the segment looked up by cell position in the map's lists (every
     # (r, f, m) cell is in _seg_cells): a join carried the text through the sort, 1.7x as
     # slow at 27M customers
@@ -215,15 +215,16 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         f"({labels})[{cell}] AS segment_label "
         "FROM (SELECT * FROM _rfm_scored ORDER BY customer_id)"
     )
-    by_group = f"{_qi(by_name)}, " if by_col else ""
+    by_group = f"{quote_ident(by_name)}, " if by_col else ""
+    over = f"PARTITION BY {quote_ident(by_name)}" if by_col else ""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE rfm_summary AS SELECT {by_group}r.segment, "
         "any_value(r.segment_label) AS segment_label, count(*) AS customers, "
-        f"round(count(*) / sum(count(*)) OVER ({'PARTITION BY ' + _qi(by_name) if by_col else ''})"
+        f"round(count(*) / sum(count(*)) OVER ({over})"
         ", 4) AS share_customers, "
         "round(sum(monetary), 2) AS revenue, "
         f"round(sum(monetary) / nullif(sum(sum(monetary)) OVER ("
-        f"{'PARTITION BY ' + _qi(by_name) if by_col else ''}), 0), 4) AS share_revenue, "
+        f"{over}), 0), 4) AS share_revenue, "
         "round(avg(recency_days), 1) AS mean_recency_days, round(avg(frequency), 2) AS "
         "mean_frequency, round(avg(monetary), 2) AS mean_monetary, any_value(a.action) AS "
         "suggested_action FROM rfm r JOIN _seg_actions a ON r.segment = a.segment "
@@ -246,24 +247,6 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     settle(con)
     return RfmResult(con, as_of, p, segmap, n, no_purchase, cuts, distinct_scores, warnings, by_col)
-
-
-def _qi(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _by_column(loaded: Loaded, by: str | None) -> str | None:
-    if by is None:
-        return None
-    dims = loaded.report.dimensions
-    if by in dims:
-        return by
-    from clientela.columns import normalize
-
-    for d in dims:
-        if normalize(d) == normalize(by):
-            return d
-    raise UsageError(f"--by {by!r}: no such column; dimensions are: {', '.join(dims) or 'none'}")
 
 
 def _fixed_cuts(p: RfmParams) -> dict[str, Any]:
@@ -373,8 +356,6 @@ def _group_cuts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def _cell_lists(segmap: SegmentMap, bins: int, lang: str) -> tuple[str, str]:
     """SQL list literals of the segment and its label for every (r, f, m) cell, in the
     order of the cell index (r - 1) * bins^2 + (f - 1) * bins + m."""
-    from clientela.load import sql_text
-
     order = [
         (r, f, m)
         for r in range(1, bins + 1)

@@ -64,3 +64,13 @@ def render_analysis(analysis: str) -> str:
         shown = ", ".join(f"${p}" for p in params) if params else "none"
         parts.append(f"-- ===== sql/{path.name} (parameters: {shown})\n{text}\n")
     return "\n".join(parts)
+
+
+def quote_ident(name: str) -> str:
+    """A column or table name as a quoted SQL identifier (quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_text(value: str) -> str:
+    """A text value as a SQL string literal (quotes doubled; never user SQL)."""
+    return "'" + value.replace("'", "''") + "'"

@@ -345,7 +345,8 @@ def _keep_columns(
 
 def compute_status(loaded: Loaded, params: StatusParams | None = None) -> StatusResult:
     """Create ``status`` and ``status_summary`` in the loaded connection (module docstring)."""
-    from clientela.load import quote_ident, settle
+    from clientela.load import settle
+    from clientela.sqlfiles import quote_ident
 
     p = params or StatusParams()
     p.validate()
