@@ -811,9 +811,7 @@ def _detect_tz(con: duckdb.DuckDBPyConnection, tz: str) -> str:
     return str(row[0])
 
 
-def parse_as_of(
-    value: str | dt.date | None, tz: str, flag: str = "--as-of"
-) -> dt.date | None:
+def parse_as_of(value: str | dt.date | None, tz: str, flag: str = "--as-of") -> dt.date | None:
     """``--as-of`` (or another date option, named by ``flag``): a date, ``today``,
     ``yesterday`` (in the reporting zone) or None."""
     if value is None or isinstance(value, dt.date):
@@ -1030,15 +1028,23 @@ def _load(
     raw_amount = " || ' | ' || ".join(
         f"coalesce(CAST({r} AS VARCHAR), '<empty>')" for r in amount_raw
     )
+    # The raw text of unreadable dates and amounts is only shown in the --bad-rows error,
+    # which reads the files again; the table keeps just the parsed values (an unreadable
+    # date or amount is a NULL there), so the largest table of the load stays narrow: at
+    # 100M lines its size, not the reading, decides how much DuckDB spills.
+    bad_ts_sql = (
+        "CASE WHEN order_ts IS NULL THEN coalesce(nullif(trim(CAST(_r_ts AS VARCHAR)), ''), "
+        "'<empty>') END"
+    )
+    bad_amount_sql = (
+        f"CASE WHEN amount IS NULL THEN {raw_amount} END"
+        if amount_choice is not None
+        else "CAST(NULL AS VARCHAR)"
+    )
     outer = [
         f"nullif({_fold_email('_cust')}, '') AS customer_id",
         "order_ts",
-        "CASE WHEN order_ts IS NULL THEN coalesce(nullif(trim(CAST(_r_ts AS VARCHAR)), ''), "
-        "'<empty>') END AS _bad_ts",
         "amount",
-        f"CASE WHEN amount IS NULL THEN {raw_amount} END AS _bad_amount"
-        if amount_choice is not None
-        else "CAST(NULL AS VARCHAR) AS _bad_amount",
         "order_id",
         "status",
         "_cancelled",
@@ -1051,9 +1057,15 @@ def _load(
         con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS {lines_select}", params)
     except duckdb.Error as e:
         raise _read_error(sources, e) from e
+    bad_ts_cond = "order_ts IS NULL"
+    bad_amount_cond = "amount IS NULL" if amount_choice is not None else "false"
+    raw_select = (  # the error's examples: the files again, with the raw text
+        f"SELECT {', '.join(outer)}, {bad_ts_sql} AS _bad_ts, {bad_amount_sql} AS _bad_amount "
+        f"FROM ({union_sql})"
+    )
 
     # --- counts per file and bad rows, and the distinct statuses, in one pass
-    ok = "customer_id IS NOT NULL AND _bad_ts IS NULL AND _bad_amount IS NULL"
+    ok = f"customer_id IS NOT NULL AND NOT ({bad_ts_cond}) AND NOT ({bad_amount_cond})"
     dim_cols = [quote_ident(n) for n, _ in dims]
     carried = ["customer_id", "order_id", "order_ts", "amount", "status", "_cancelled", *dim_cols]
     try:
@@ -1061,8 +1073,8 @@ def _load(
             "CREATE OR REPLACE TEMP TABLE _counts AS SELECT "
             "grouping(__clientela_file, status) AS g, __clientela_file AS f, status, "
             "count(*) AS n, count(*) FILTER (WHERE customer_id IS NULL) AS no_customer, "
-            "count(*) FILTER (WHERE _bad_ts IS NOT NULL AND customer_id IS NOT NULL) AS bad_ts, "
-            "count(*) FILTER (WHERE _bad_ts IS NULL AND _bad_amount IS NOT NULL "
+            f"count(*) FILTER (WHERE {bad_ts_cond} AND customer_id IS NOT NULL) AS bad_ts, "
+            f"count(*) FILTER (WHERE NOT ({bad_ts_cond}) AND {bad_amount_cond} "
             "AND customer_id IS NOT NULL) AS bad_amount "
             "FROM _lines GROUP BY GROUPING SETS ((__clientela_file), (status))"
         )
@@ -1080,7 +1092,9 @@ def _load(
     if rows_read == 0:
         raise InputDataError(f"{files_shown}: the header is there but there are no data rows")
     if opts.bad_rows == "error" and (bad_ts or bad_amount):
-        bad_err = _bad_rows_error(con, sources, bad_ts, bad_amount, date_col, amount_cols)
+        bad_err = _bad_rows_error(
+            con, sources, (raw_select, params), bad_ts, bad_amount, date_col, amount_cols
+        )
         raise InputDataError(bad_err.message + preset_hint)
 
     # --- exact duplicates: rows whose hash occurs more than once (a pass of its own: as a
@@ -1527,12 +1541,15 @@ def _read_error(sources: list[_Source], err: Exception) -> ClientelaError:
 def _bad_rows_error(
     con: duckdb.DuckDBPyConnection,
     sources: list[_Source],
+    raw: tuple[str, list[Any]],
     bad_ts: int,
     bad_amount: int,
     date_col: str,
     amount_cols: list[str],
 ) -> InputDataError:
-    """Describe unparseable rows with file, column, line numbers and values."""
+    """Describe unparseable rows with file, column, line numbers and values; ``raw`` is the
+    SELECT (and its parameters) of the lines with their raw text in ``_bad_ts`` and
+    ``_bad_amount``, read again for the examples."""
     col = "_bad_ts" if bad_ts else "_bad_amount"
     n = bad_ts or bad_amount
     what = (
@@ -1541,17 +1558,19 @@ def _bad_rows_error(
         else f"amount in {' / '.join(repr(c) for c in amount_cols)}"
     )
     fix = "force --date-format" if bad_ts else "force --decimal , or --decimal ."
+    raw_sql, raw_params = raw
     first = con.execute(
-        f"SELECT min(__clientela_file) FROM _lines WHERE {col} IS NOT NULL "
-        "AND customer_id IS NOT NULL"
+        f"SELECT min(__clientela_file) FROM ({raw_sql}) WHERE {col} IS NOT NULL "
+        "AND customer_id IS NOT NULL",
+        raw_params,
     ).fetchone()
     index = int(first[0]) if first and first[0] is not None else 0
-    # the table keeps each file's rows in file order (DuckDB preserves insertion order)
+    # each file's rows come in file order (DuckDB preserves insertion order)
     examples = con.execute(
         f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {col} AS v, customer_id "
-        "FROM _lines WHERE __clientela_file = ?) WHERE v IS NOT NULL AND customer_id IS NOT NULL "
-        "ORDER BY rn LIMIT 3",
-        [index],
+        f"FROM ({raw_sql}) WHERE __clientela_file = ?) WHERE v IS NOT NULL "
+        "AND customer_id IS NOT NULL ORDER BY rn LIMIT 3",
+        [*raw_params, index],
     ).fetchall()
     src = sources[index]
     header = 1 if src.info.format == "csv" else 0
