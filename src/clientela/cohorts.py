@@ -330,8 +330,13 @@ def _definition(p: CohortParams) -> str:
 # ------------------------------------------------------------------------------ compute
 
 
-def compute_cohorts(loaded: Loaded, params: CohortParams | None = None) -> CohortsResult:
-    """Create the ``cohorts`` table in the loaded connection. See the module docstring."""
+def compute_cohorts(
+    loaded: Loaded, params: CohortParams | None = None, *, also_long: str | None = None
+) -> CohortsResult:
+    """Create the ``cohorts`` table in the loaded connection. See the module docstring.
+
+    ``also_long``: for a wide table, also create this table with the same cells in the
+    long shape (what ``shape="long"`` would give), from the one computation."""
     import duckdb
 
     from clientela.load import dimension_column, parse_as_of, settle
@@ -497,6 +502,9 @@ def compute_cohorts(loaded: Loaded, params: CohortParams | None = None) -> Cohor
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE cohorts AS {sql}", sql_params)
         ((rows,),) = con.execute("SELECT count(*) FROM cohorts").fetchall()
+        if also_long is not None and p.shape == "wide":  # the same cells, one row each
+            sql, sql_params = _long_sql(p, periods, by_name)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {also_long} AS {sql}", sql_params)
 
     warnings: list[str] = []
     if pre_orders:

@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -288,13 +288,21 @@ def _cohorts(ctx: ReportContext, key: str, **kw: Any) -> str:
 
 def cohorts_table(ctx: ReportContext) -> str:
     """Wide cohort retention: one row per cohort, rates by period index 0..K, and the
-    weighted "all cohorts" row."""
+    weighted "all cohorts" row. The long table's cells come from the same computation."""
+    from clientela.cohorts import CohortParams, compute_cohorts
+
     p = ctx.params
-    return _cohorts(ctx, "cohorts", period=p.cohort_period, max_periods=p.max_periods)
+    params = CohortParams(period=p.cohort_period, max_periods=p.max_periods)
+    res = compute_cohorts(ctx.loaded, params, also_long="report_cohorts_long")
+    ctx.metadata["cohorts"] = res.metadata()
+    ctx.metadata["cohorts_long"] = replace(res, params=replace(params, shape="long")).metadata()
+    return _keep(ctx, "cohorts", "report_cohorts")
 
 
 def cohorts_long_table(ctx: ReportContext) -> str:
     """The same cells, one row per (cohort, period index), with counts and rates."""
+    if "cohorts_long" in ctx.metadata:  # made with the wide table
+        return "report_cohorts_long"
     p = ctx.params
     return _cohorts(
         ctx, "cohorts_long", period=p.cohort_period, max_periods=p.max_periods, shape="long"
@@ -439,32 +447,39 @@ def _kpi(value: float | int, previous: float | int | None, *, rate: bool = False
     return out
 
 
-_BUYER_SQL = """
+# One pass over the orders for the per-customer KPIs at the as-of date ($d0) and at the
+# previous period's end ($d1): purchases, net revenue (exact) and the last purchase day up
+# to each date. Every customer KPI below is read from this small table.
+_KPI_CUSTOMERS_SQL = """
 SELECT
-    count(*)                                  AS customers,
-    count(*) FILTER (WHERE purchases >= 2)    AS repeat_customers
-FROM (
-    SELECT customer_id, count(*) FILTER (WHERE is_purchase) AS purchases
-    FROM orders WHERE order_date <= $day GROUP BY customer_id
-) WHERE purchases > 0
+    count(*) FILTER (WHERE is_purchase)                                   AS purchases_0,
+    count(*) FILTER (WHERE is_purchase AND order_date <= $d1)             AS purchases_1,
+    sum(CAST(amount AS DECIMAL(38, 6)))                                   AS revenue_0,
+    sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE order_date <= $d1)  AS revenue_1,
+    max(order_date) FILTER (WHERE is_purchase)                            AS last_0,
+    max(order_date) FILTER (WHERE is_purchase AND order_date <= $d1)      AS last_1
+FROM orders WHERE order_date <= $d0
+GROUP BY customer_id
 """
 
-# net revenue per customer with a purchase up to $day, the top ceil(share * n) by revenue
-# (ties broken by customer_id) against all: the same values as rfm.monetary at that date
+# customers with a purchase up to the date, and those with two or more
+_BUYER_SQL = """
+SELECT count(*) FILTER (WHERE purchases_{i} > 0), count(*) FILTER (WHERE purchases_{i} >= 2)
+FROM _report_kpi_customers
+"""
+
+# net revenue per customer with a purchase up to the date (the values of rfm.monetary at
+# that date): the top ceil(share * n) customers' sum against all. The top k by a sort with
+# LIMIT: ties at the cut-off have equal values, so which of them is taken does not change
+# the sum.
 _TOP_SQL = """
-WITH per AS (
-    SELECT customer_id, CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS revenue
-    FROM orders WHERE order_date <= $day
-    GROUP BY customer_id HAVING bool_or(is_purchase)
-), ranked AS (
-    SELECT revenue, row_number() OVER (ORDER BY revenue DESC, customer_id) AS rn,
-           count(*) OVER () AS n
-    FROM per
-)
-SELECT CAST(sum(CAST(revenue AS DECIMAL(38, 6))) FILTER (WHERE rn <= ceil($share * n))
-            AS DOUBLE),
-       CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE)
-FROM ranked
+SELECT
+    (SELECT sum(r) FROM (
+        SELECT CAST(CAST(revenue_{i} AS DOUBLE) AS DECIMAL(38, 6)) AS r
+        FROM _report_kpi_customers WHERE purchases_{i} > 0
+        ORDER BY revenue_{i} DESC LIMIT $k)),
+    (SELECT sum(CAST(CAST(revenue_{i} AS DOUBLE) AS DECIMAL(38, 6)))
+     FROM _report_kpi_customers WHERE purchases_{i} > 0)
 """
 
 _REVENUE_SQL = """
@@ -473,8 +488,13 @@ FROM orders WHERE order_date BETWEEN $start AND $end
 """
 
 
-def _top_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> float | None:
-    top, total = con.execute(_TOP_SQL, {"day": day, "share": TOP_SHARE}).fetchall()[0]
+def _top_share(con: duckdb.DuckDBPyConnection, i: int) -> float | None:
+    """The top-20% revenue share at date ``i`` of ``_report_kpi_customers`` (0 or 1)."""
+    ((n,),) = con.execute(
+        f"SELECT count(*) FROM _report_kpi_customers WHERE purchases_{i} > 0"
+    ).fetchall()
+    k = math.ceil(TOP_SHARE * int(n))
+    top, total = con.execute(_TOP_SQL.format(i=i), {"k": k}).fetchall()[0]
     if total is None or _num(total) <= 0:
         return None
     return round(_num(top) / _num(total), 4)
@@ -483,16 +503,16 @@ def _top_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> float | None:
 def compute_kpis(ctx: ReportContext) -> dict[str, Any]:
     """The KPIs of ``summary.json`` in the issue's order (definitions in docs/report.md)."""
     con = ctx.con
-    prev_end = ctx.previous.end
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _report_kpi_customers AS {_KPI_CUSTOMERS_SQL}",
+        {"d0": ctx.as_of, "d1": ctx.previous.end},
+    )
     kpis: dict[str, Any] = {}
-    now = con.execute(_BUYER_SQL, {"day": ctx.as_of}).fetchall()[0]
-    before = con.execute(_BUYER_SQL, {"day": prev_end}).fetchall()[0]
+    now = con.execute(_BUYER_SQL.format(i=0)).fetchall()[0]
+    before = con.execute(_BUYER_SQL.format(i=1)).fetchall()[0]
     kpis["customers"] = _kpi(int(now[0]), int(before[0]))
     kpis.update(status_kpis(ctx))
-    kpis["churned_in_period"] = _kpi(
-        churned_between(con, ctx.current, ctx.params.churn_threshold),
-        churned_between(con, ctx.previous, ctx.params.churn_threshold),
-    )
+    kpis["churned_in_period"] = _kpi(churned_between(con, ctx, 0), churned_between(con, ctx, 1))
     rev = _num(con.execute(_REVENUE_SQL, _bounds(ctx.current)).fetchall()[0][0])
     rev_prev = _num(con.execute(_REVENUE_SQL, _bounds(ctx.previous)).fetchall()[0][0])
     kpis["revenue"] = _kpi(round(rev, 2), round(rev_prev, 2))
@@ -500,8 +520,9 @@ def compute_kpis(ctx: ReportContext) -> dict[str, Any]:
     rpr_prev = round(int(before[1]) / int(before[0]), 4) if before[0] else None
     kpis["repeat_purchase_rate"] = _kpi(rpr, rpr_prev, rate=True)
     kpis["retention_last_complete_cohort"] = retention_kpis(ctx)
-    top = _top_share(con, ctx.as_of)
-    kpis["top20_revenue_share"] = _kpi(top or 0.0, _top_share(con, prev_end), rate=True)
+    top = _top_share(con, 0)
+    kpis["top20_revenue_share"] = _kpi(top or 0.0, _top_share(con, 1), rate=True)
+    con.execute("DROP TABLE IF EXISTS _report_kpi_customers")
     con.execute("SELECT 1").fetchall()
     return kpis
 
@@ -510,34 +531,34 @@ KPI_STATUSES = ("active", "new", "reactivated", "at_risk", "inactive", "vip")
 
 
 def status_kpis(ctx: ReportContext) -> dict[str, Any]:
-    """Customers per status at the as-of date and at the previous period's end, from the
-    status module's transition matrix between the two dates (from_status = the status at
-    the earlier date, 'none' for customers who had not bought yet)."""
+    """Customers per status at the as-of date (the status table) and at the previous
+    period's end (sql/status.sql at that date, counted without keeping its rows)."""
     if "status" in ctx.missing:
         return {}
-    from clientela.status import compute_transitions
+    from clientela.sqlfiles import read_sql
 
-    compute_transitions(ctx.loaded, _status_params(ctx), ctx.previous.end, ctx.as_of)
-    rows = ctx.con.execute(
-        "SELECT status, sum(n) FILTER (WHERE side = 'to'), sum(n) FILTER (WHERE side = 'from') "
-        "FROM (SELECT to_status AS status, customers AS n, 'to' AS side FROM status_transitions "
-        "UNION ALL SELECT from_status, customers, 'from' FROM status_transitions) GROUP BY 1"
-    ).fetchall()
-    got = {str(r[0]): (int(r[1] or 0), int(r[2] or 0)) for r in rows}
-    ctx.con.execute("SELECT 1").fetchall()
-    return {k: _kpi(*got.get(k, (0, 0))) for k in KPI_STATUSES}
+    params = _status_params(ctx)
+    now = dict(
+        ctx.con.execute("SELECT status, count(*) FROM report_status GROUP BY status").fetchall()
+    )
+    before = dict(
+        ctx.con.execute(
+            f"SELECT status, count(*) FROM ({read_sql('status')}) WHERE status IS NOT NULL "
+            "GROUP BY status",
+            {"as_of": ctx.previous.end, **params.sql_params()},
+        ).fetchall()
+    )
+    return {k: _kpi(int(now.get(k, 0)), int(before.get(k, 0))) for k in KPI_STATUSES}
 
 
 # customers whose last purchase up to the window's end is more than $days days before it,
-# and was not yet so at the day before the window: their silence crossed the threshold in
-# the window (the threshold rule of clientela churn)
+# and was not yet so at the day before the window (the previous window's end): their
+# silence crossed the threshold in the window (the threshold rule of clientela churn)
 _CHURNED_SQL = """
-SELECT count(*) FROM (
-    SELECT max(order_date) FILTER (WHERE is_purchase) AS last
-    FROM orders WHERE order_date <= $end GROUP BY customer_id
-) WHERE last IS NOT NULL
-  AND date_diff('day', last, $end) > $days
-  AND NOT (last <= $before AND date_diff('day', last, $before) > $days)
+SELECT count(*) FROM _report_kpi_customers
+WHERE last_{i} IS NOT NULL
+  AND date_diff('day', last_{i}, $end) > $days
+  AND NOT (last_{i} <= $before AND date_diff('day', last_{i}, $before) > $days)
 """
 
 
@@ -545,10 +566,15 @@ def _bounds(w: Window) -> dict[str, dt.date]:
     return {"start": w.start, "end": w.end}
 
 
-def churned_between(con: duckdb.DuckDBPyConnection, w: Window, days: int) -> int:
-    """Customers who became churned (no purchase for more than ``days`` days) in ``w``."""
+def churned_between(con: duckdb.DuckDBPyConnection, ctx: ReportContext, i: int) -> int:
+    """Customers who became churned (no purchase for more than the churn threshold) in the
+    current window (``i`` = 0) or the previous one (``i`` = 1)."""
+    w = ctx.current if i == 0 else ctx.previous
     before = w.start - dt.timedelta(days=1)
-    row = con.execute(_CHURNED_SQL, {"before": before, "end": w.end, "days": days}).fetchall()
+    row = con.execute(
+        _CHURNED_SQL.format(i=i),
+        {"before": before, "end": w.end, "days": ctx.params.churn_threshold},
+    ).fetchall()
     return int(row[0][0])
 
 
