@@ -342,3 +342,59 @@ def test_order_status_of_early_and_late_years(tmp_path: Path) -> None:
     loaded = load([str(path)], LoadOptions(as_of="4000-01-01"))
     got = dict(loaded.con.execute("SELECT order_id, status FROM orders").fetchall())
     assert got == {"o1": "z", "o2": "z", "o3": "paid"}
+
+
+# ------------------------------------------------------------------ interruptions
+
+
+def test_an_interrupted_load_is_an_interruption_not_bad_input(tmp_path: Path) -> None:
+    """Ctrl-C or SIGTERM while DuckDB reads a file stops the query with DuckDB's
+    InterruptException; the loader turns read errors into "cannot be read" messages about
+    the file, and must not do that to an interruption (the CLI then says "interrupted",
+    exit 130, instead of blaming the file with exit 1)."""
+    import threading
+
+    import duckdb
+
+    from clientela.errors import ClientelaError
+    from clientela.load import connect
+
+    big = tmp_path / "big.csv"
+    duckdb.sql(
+        "COPY (SELECT 'c' || (i % 50000) AS customer_id, 'o' || i AS order_id, "
+        "TIMESTAMP '2024-01-01' + to_seconds(i % 30000000) AS order_date, "
+        "round(10 + (i % 997) / 7, 2) AS amount FROM range(3000000) t(i)) "
+        f"TO '{big}' (HEADER)"
+    )
+    con = connect(LoadOptions())
+    done = threading.Event()
+
+    def keep_interrupting() -> None:  # whichever query runs, it is stopped
+        while not done.wait(0.02):
+            con.interrupt()
+
+    worker = threading.Thread(target=keep_interrupting)
+    worker.start()
+    try:
+        with pytest.raises((KeyboardInterrupt, duckdb.InterruptException)) as info:
+            load([str(big)], LoadOptions(), con=con)
+    finally:
+        done.set()
+        worker.join()
+    assert not isinstance(info.value, ClientelaError)
+
+
+@pytest.mark.parametrize("which", ["csv", "read"])
+def test_read_errors_pass_interruptions_through(tmp_path: Path, which: str) -> None:
+    import duckdb
+
+    from clientela import load as load_module
+
+    f = write(tmp_path / "o.csv", "customer_id,order_date,amount\nc1,2024-01-02,10\n")
+    src = load_module._inspect_file(f, f.name, LoadOptions(), load_module._TempFiles())
+    err = duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+    with pytest.raises(KeyboardInterrupt):
+        if which == "csv":
+            load_module._csv_error(src, err)
+        else:
+            load_module._read_error([src], err)

@@ -29,6 +29,8 @@ from clientela.errors import (
     ExitCode,
     QualityGateError,
     UsageError,
+    is_interrupt,
+    raise_if_interrupted,
     resource_error,
 )
 
@@ -153,6 +155,7 @@ def sql(
     try:
         run.emit(loaded.con, statement)
     except duckdb.Error as e:  # the query binds but fails on the data (a bad CAST, ...)
+        raise_if_interrupted(e)
         resource = resource_error(e)
         if resource is not None:
             raise resource from e
@@ -385,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
         _quiet_broken_pipe()
         code = ExitCode.OK
     except Exception as e:  # a bug: one line, traceback only with --debug
-        if _is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
+        if is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
             err("clientela: interrupted")
             sys.exit(ExitCode.INTERRUPTED)
         if debug or debug_enabled():
@@ -407,13 +410,6 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     sys.exit(code)
-
-
-def _is_interrupt(e: BaseException) -> bool:
-    name = type(e).__name__
-    return name == "InterruptException" or (
-        isinstance(e, RuntimeError) and "Query interrupted" in str(e)
-    )
 
 
 def _first_line(e: BaseException) -> str:

@@ -71,6 +71,22 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def is_interrupt(err: BaseException) -> bool:
+    """DuckDB's error for a query stopped by Ctrl-C or SIGTERM (its InterruptException, or
+    the RuntimeError some versions raise)."""
+    return type(err).__name__ == "InterruptException" or (
+        isinstance(err, RuntimeError) and "Query interrupted" in str(err)
+    )
+
+
+def raise_if_interrupted(err: BaseException) -> None:
+    """Re-raise an interrupted query as KeyboardInterrupt, so code that turns DuckDB's
+    errors into messages about the input (a file that cannot be read) never reports an
+    interruption as bad data: the run ends with "interrupted" and exit 130."""
+    if is_interrupt(err):
+        raise KeyboardInterrupt from err
+
+
 def resource_error(err: BaseException) -> ResourceError | None:
     """The :class:`ResourceError` for a DuckDB (or Python) out-of-memory or disk-full
     error, naming the options that fix it; None for any other error."""

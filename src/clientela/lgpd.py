@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from clientela.columns import _candidates, normalize
-from clientela.errors import InputDataError, OutputError, UsageError
+from clientela.errors import InputDataError, OutputError, UsageError, raise_if_interrupted
 from clientela.fsutil import sha256_file
 from clientela.pii import PersonalColumn, normalize_id
 
@@ -251,6 +251,7 @@ def _sample(con: duckdb.DuckDBPyConnection, inp: _Input) -> None:
             params,
         )
     except duckdb.Error as e:
+        raise_if_interrupted(e)
         if inp.format == "csv":
             raise _csv_error(inp.src, e) from e
         if inp.format == "ndjson":  # say which line, as the full pass would

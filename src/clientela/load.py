@@ -54,7 +54,13 @@ from clientela.columns import (
     normalize,
     suggest_preset,
 )
-from clientela.errors import ClientelaError, InputDataError, UsageError, resource_error
+from clientela.errors import (
+    ClientelaError,
+    InputDataError,
+    UsageError,
+    raise_if_interrupted,
+    resource_error,
+)
 from clientela.sqlfiles import quote_ident, read_sql, sql_text
 
 if TYPE_CHECKING:
@@ -537,7 +543,9 @@ def _reader_sql(src: _Source, index: int = 0) -> tuple[str, list[Any]]:
 
 def _csv_error(src: _Source, err: Exception) -> ClientelaError:
     """The one-line error for a failed read of ``src`` (out of memory or disk is not the
-    file's fault: that is a :class:`ResourceError`)."""
+    file's fault: that is a :class:`ResourceError`; an interruption is not an error of the
+    file either: it is re-raised as KeyboardInterrupt)."""
+    raise_if_interrupted(err)
     resource = resource_error(err)
     if resource is not None:
         return resource
@@ -1526,6 +1534,7 @@ def _missing_columns(
 
 
 def _read_error(sources: list[_Source], err: Exception) -> ClientelaError:
+    raise_if_interrupted(err)
     resource = resource_error(err)
     if resource is not None:
         return resource
