@@ -485,3 +485,30 @@ def test_python_api_matches_cli(example: Path) -> None:
     assert trend.columns[:3] == ["period", "period_start", "active"]
     with pytest.raises(UsageError, match="--period 'hour'"):
         clientela.cohorts(str(example), period="hour")
+
+
+@pytest.mark.parametrize("trend_period", ["month", "week"])
+def test_trend_after_a_kept_table_equals_a_fresh_trend(trend_period: str) -> None:
+    """compute_cohorts(keep=True) leaves its per-customer steps for the next call (the
+    report's retention trend after its cohort table); with the same period they are reused,
+    with another they are recomputed; either way the trend is the one computed alone."""
+    from clientela.load import load
+
+    orders = str(Path(__file__).resolve().parent.parent / "sample_data" / "orders.csv")
+    since = dt.date(2024, 1, 1)
+
+    def tables(con: Any) -> set[str]:
+        rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        return {str(r[0]) for r in rows}
+
+    alone = load(orders)
+    fresh = compute_cohorts(alone, CohortParams(period=trend_period, trend=True, since=since))
+    expected = alone.con.execute("SELECT * FROM cohorts").fetchall()
+
+    shared = load(orders)
+    compute_cohorts(shared, CohortParams(period="month"), keep=True)
+    assert {"_coh_activity", "_coh_customers", "_coh_kept"} <= tables(shared.con)
+    again = compute_cohorts(shared, CohortParams(period=trend_period, trend=True, since=since))
+    assert shared.con.execute("SELECT * FROM cohorts").fetchall() == expected
+    assert again.metadata() == fresh.metadata()
+    assert not {"_coh_activity", "_coh_customers", "_coh_kept"} & tables(shared.con)

@@ -331,13 +331,19 @@ def _definition(p: CohortParams) -> str:
 
 
 def compute_cohorts(
-    loaded: Loaded, params: CohortParams | None = None, *, also_long: str | None = None
+    loaded: Loaded,
+    params: CohortParams | None = None,
+    *,
+    also_long: str | None = None,
+    keep: bool = False,
 ) -> CohortsResult:
     """Create the ``cohorts`` table in the loaded connection. See the module docstring.
 
     ``also_long``: for a wide table, also create this table with the same cells in the
-    long shape (what ``shape="long"`` would give), from the one computation."""
-    import duckdb
+    long shape (what ``shape="long"`` would give), from the one computation.
+    ``keep``: leave the per-customer tables (steps 1 and 2) behind; the next call with the
+    same period, observed end and ``--by`` (a trend after a table) reuses them instead of
+    computing them again, and drops them unless it keeps them too."""
 
     from clientela.load import dimension_column, parse_as_of, settle
 
@@ -385,24 +391,15 @@ def compute_cohorts(
         "CREATE OR REPLACE TEMP VIEW _coh_orders AS SELECT customer_id, order_ts, order_date, "
         f"amount, is_purchase, {grp} AS _grp FROM orders"
     )
-    try:
+    key = f"{p.period}|{last_period}|{by_col}"
+    kept = bool(
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _coh_activity AS {read_sql('cohort_activity')}",
-            {"period": p.period},
-        )
-    except duckdb.ConversionException as e:  # DECIMAL(18, 6): amounts below 10^12
-        raise InputDataError(
-            "an order amount is 10^12 or more, beyond what cohort revenue sums; check the "
-            "amount column (--amount-col) and its decimal separator (--decimal)"
-        ) from e
-    if by_col is None:
-        con.execute("CREATE OR REPLACE TEMP TABLE _coh_groups (customer_id VARCHAR, grp VARCHAR)")
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _coh_groups AS {read_sql('cohort_first_group')}")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _coh_customers AS {read_sql('cohort_customers')}",
-        {"last_period": last_period},
-    )
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_coh_kept'"
+        ).fetchall()[0][0]
+    ) and bool(con.execute("SELECT count(*) FROM _coh_kept WHERE key = ?", [key]).fetchall()[0][0])
+    con.execute("DROP TABLE IF EXISTS _coh_kept")
+    if not kept:
+        _customer_tables(con, p, by_col, last_period)
     # members have a first purchase in an observed period; customers whose first purchase is
     # in the partial period left out are neither members nor "without a purchase"
     ((with_purchase, without, in_partial),) = con.execute(
@@ -514,7 +511,12 @@ def compute_cohorts(
             f"customer's first purchase {p.period} (refunds or zero-value orders){money}; they "
             "precede the acquisition and are in no cohort cell"
         )
-    for t in ("_coh_matrix", "_coh_cells", "_coh_customers", "_coh_groups", "_coh_activity"):
+    dropped = ["_coh_matrix", "_coh_cells"]
+    if keep:  # for the next call with the same key
+        con.execute("CREATE TEMP TABLE _coh_kept AS SELECT ? AS key", [key])
+    else:
+        dropped += ["_coh_customers", "_coh_groups", "_coh_activity"]
+    for t in dropped:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS _coh_orders")
     settle(con)
@@ -546,6 +548,33 @@ def compute_cohorts(
         pre_cohort_customers=None if pre_customers is None else int(pre_customers),
         pre_cohort_revenue=pre_revenue,
         warnings=warnings,
+    )
+
+
+def _customer_tables(
+    con: duckdb.DuckDBPyConnection, p: CohortParams, by_col: str | None, last_period: dt.date
+) -> None:
+    """Steps 1 and 2: ``_coh_activity`` (customer x period), ``_coh_groups`` (the --by
+    value of a customer's first purchase) and ``_coh_customers`` (cohort per customer)."""
+    import duckdb
+
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _coh_activity AS {read_sql('cohort_activity')}",
+            {"period": p.period},
+        )
+    except duckdb.ConversionException as e:  # DECIMAL(18, 6): amounts below 10^12
+        raise InputDataError(
+            "an order amount is 10^12 or more, beyond what cohort revenue sums; check the "
+            "amount column (--amount-col) and its decimal separator (--decimal)"
+        ) from e
+    if by_col is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE _coh_groups (customer_id VARCHAR, grp VARCHAR)")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _coh_groups AS {read_sql('cohort_first_group')}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _coh_customers AS {read_sql('cohort_customers')}",
+        {"last_period": last_period},
     )
 
 

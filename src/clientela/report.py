@@ -293,7 +293,9 @@ def cohorts_table(ctx: ReportContext) -> str:
 
     p = ctx.params
     params = CohortParams(period=p.cohort_period, max_periods=p.max_periods)
-    res = compute_cohorts(ctx.loaded, params, also_long="report_cohorts_long")
+    # the per-customer steps are kept for the retention trend when it uses the same period
+    keep = p.history_every == p.cohort_period
+    res = compute_cohorts(ctx.loaded, params, also_long="report_cohorts_long", keep=keep)
     ctx.metadata["cohorts"] = res.metadata()
     ctx.metadata["cohorts_long"] = replace(res, params=replace(params, shape="long")).metadata()
     return _keep(ctx, "cohorts", "report_cohorts")
