@@ -873,16 +873,21 @@ def build_report(
         "kpis": kpis,
     }
     metadata = {"as_of": as_of.isoformat(), **ctx.metadata}
+    from concurrent.futures import ThreadPoolExecutor
+
     from clientela import report_html
 
-    with staged_folder(target, overwrite) as folder:
+    data = page_data(ctx, tables, summary)  # what the page shows, read from DuckDB now
+    # The page is drawn (matplotlib, pure Python) in a thread while DuckDB writes the
+    # tables (it releases the GIL while it works); it is written after them.
+    with staged_folder(target, overwrite) as folder, ThreadPoolExecutor(1) as pool:
+        page = pool.submit(report_html.render, data)
         with step("tables"):
             rows = write_tables(ctx.con, tables, folder, params, metadata)
         with step("workbook"):
             write_workbook(ctx, tables, summary, folder / WORKBOOK)
         with step("page"):
-            data = page_data(ctx, tables, summary)
-            (folder / HTML).write_bytes(report_html.render(data).encode("utf-8"))
+            (folder / HTML).write_bytes(page.result().encode("utf-8"))
         (folder / SUMMARY).write_bytes(_json_bytes(summary))
         with step("manifest"):
             outputs = [
