@@ -512,3 +512,26 @@ def test_trend_after_a_kept_table_equals_a_fresh_trend(trend_period: str) -> Non
     assert shared.con.execute("SELECT * FROM cohorts").fetchall() == expected
     assert again.metadata() == fresh.metadata()
     assert not {"_coh_activity", "_coh_customers", "_coh_kept"} & tables(shared.con)
+
+
+def test_kept_steps_do_not_survive_a_new_load_on_the_same_connection(tmp_path: Path) -> None:
+    """Steps kept by compute_cohorts(keep=True) belong to the data they came from: loading
+    other data on the same connection drops them, so the next table is the new data's."""
+    from clientela.load import load
+
+    orders = Path(__file__).resolve().parent.parent / "sample_data" / "orders.csv"
+    lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
+    half = tmp_path / "half.csv"  # the header and every other line: other customers' orders
+    half.write_text(lines[0] + "".join(lines[1::2]), encoding="utf-8")
+    opts = LoadOptions(as_of="2025-12-31")
+
+    first = load(str(orders), opts)
+    compute_cohorts(first, CohortParams(period="month"), keep=True)
+    again = load(str(half), opts, con=first.con)
+    compute_cohorts(again, CohortParams(period="month"))
+    got = again.con.execute("SELECT * FROM cohorts").fetchall()
+
+    alone = load(str(half), opts)
+    compute_cohorts(alone, CohortParams(period="month"))
+    assert got == alone.con.execute("SELECT * FROM cohorts").fetchall()
+    assert len(got) > 1

@@ -174,6 +174,35 @@ def test_bad_rows_error_names_lines_and_skip_counts(tmp_path: Path) -> None:
     assert rep.rows["bad_date"] == 2 and rep.rows["bad_amount"] == 1 and rep.rows["used"] == 1
 
 
+def test_bad_rows_error_names_the_first_file_with_bad_rows_and_its_own_lines(
+    tmp_path: Path,
+) -> None:
+    """Several files of different formats and column orders: the examples come from the
+    first file that has an unreadable row, numbered in that file (only it is read again)."""
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": ["a", "b"],
+                "order_date": ["2025-01-01", "2025-01-02"],
+                "amount": [1.0, 2.0],
+            }
+        ),
+        tmp_path / "a.parquet",
+    )
+    write(
+        tmp_path / "b.csv",
+        "amount,extra,customer_id,order_date\n3,x,c,2025-01-03\n"
+        "4,y,d,2025-02-30\n5,z,e,2025-01-05\n6,w,f,ontem\n",
+    )
+    write(tmp_path / "c.csv", "customer_id,order_date,amount\ng,2025-01-07,7\nh,nunca,8\n")
+    with pytest.raises(InputDataError) as e:
+        load([str(tmp_path / n) for n in ("a.parquet", "b.csv", "c.csv")])
+    msg = str(e.value)
+    assert "b.csv: 3 rows with an unreadable order date" in msg, msg
+    assert "line 3: '2025-02-30'" in msg and "line 5: 'ontem'" in msg
+    assert "nunca" not in msg  # (3 rows in all; the examples are b.csv's)
+
+
 def test_formats_globs_directories_and_column_orders(tmp_path: Path) -> None:
     d = tmp_path / "exports"
     d.mkdir()
@@ -347,7 +376,8 @@ def test_order_status_of_early_and_late_years(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ interruptions
 
 
-def test_an_interrupted_load_is_an_interruption_not_bad_input(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_interrupted_load_is_an_interruption_not_bad_input(tmp_path: Path, fmt: str) -> None:
     """Ctrl-C or SIGTERM while DuckDB reads a file stops the query with DuckDB's
     InterruptException; the loader turns read errors into "cannot be read" messages about
     the file, and must not do that to an interruption (the CLI then says "interrupted",
@@ -359,12 +389,12 @@ def test_an_interrupted_load_is_an_interruption_not_bad_input(tmp_path: Path) ->
     from clientela.errors import ClientelaError
     from clientela.load import connect
 
-    big = tmp_path / "big.csv"
+    big = tmp_path / f"big.{fmt}"
     duckdb.sql(
         "COPY (SELECT 'c' || (i % 50000) AS customer_id, 'o' || i AS order_id, "
         "TIMESTAMP '2024-01-01' + to_seconds(i % 30000000) AS order_date, "
         "round(10 + (i % 997) / 7, 2) AS amount FROM range(3000000) t(i)) "
-        f"TO '{big}' (HEADER)"
+        f"TO '{big}' " + ("(HEADER)" if fmt == "csv" else "(FORMAT parquet)")
     )
     con = connect(LoadOptions())
     done = threading.Event()

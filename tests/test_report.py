@@ -647,6 +647,35 @@ def test_page_module_never_touches_duckdb() -> None:
     assert res.stdout.strip() == "False", "the report library does not import the CLI"
 
 
+def test_page_drawn_in_a_thread_leaves_the_host_alone(tmp_path: Path) -> None:
+    """A program that runs the report in-process keeps its matplotlib backend and its
+    warning filters (the page is drawn in a worker thread, which sets neither), and an error
+    of the drawing reaches the caller."""
+    code = f"""
+import sys, warnings, matplotlib
+from clientela import report_html
+from clientela.cli import main
+warnings.simplefilter("default")
+filters = list(warnings.filters)
+backend = dict.__getitem__(matplotlib.rcParams, "backend")
+try:
+    main(["report", {ORDERS!r}, "--out-dir", {str(tmp_path / "r")!r}, "--quiet"])
+except SystemExit as e:
+    assert e.code in (0, None), e.code
+assert dict.__getitem__(matplotlib.rcParams, "backend") == backend, "backend changed"
+assert warnings.filters == filters, "warning filters changed"
+drawing = report_html.Drawing({{}})  # no "lang": the drawing fails
+try:
+    drawing.result()
+except KeyError:
+    print("ok")
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().endswith("ok"), res.stdout + res.stderr
+    assert (tmp_path / "r" / "report.html").stat().st_size > 10_000
+
+
 # ------------------------------------------------------------- a real headless browser
 # Chromium driven by Selenium: the page renders, logs no console error, loads nothing, and
 # shows its charts and KPI values. Skipped, with the reason, only when no Chromium (and its

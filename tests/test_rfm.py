@@ -345,3 +345,27 @@ def test_by_column_named_like_an_rfm_column_and_meta_paths(tmp_path: Path) -> No
         bad = run_cli("rfm", str(f), *args)
         assert bad.code == 2 and needle in bad.err, bad.err
         assert not out.exists()
+
+
+def test_avg_order_value_rounds_decimal_ties_away_from_zero(tmp_path: Path) -> None:
+    """970.30 / 4 = 242.575 exactly; as a double it is 242.57499..., which round(x, 2)
+    makes 242.57 (DuckDB 2.0.1) while 2205.70 / 4 = 551.425 came out 551.42 before: the
+    mean order value is rounded on its decimal value, half away from zero, whatever the
+    binary approximation or the DuckDB version."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    totals = {"a": "970.30", "b": "2205.70", "c": "5017.90", "d": "100.01", "e": "10.00"}
+    lines = ["customer_id,order_id,order_date,amount"]
+    for cust, total in totals.items():
+        quarter = Decimal(total) / 4
+        parts = [quarter.quantize(Decimal("0.01"))] * 3
+        parts.append(Decimal(total) - sum(parts))  # four orders adding up to the total
+        lines += [f"{cust},{cust}{i},2025-0{i + 1}-10,{p}" for i, p in enumerate(parts)]
+    f = write(tmp_path / "o.csv", "\n".join(lines) + "\n")
+    loaded = load([str(f)], LoadOptions(as_of="2025-12-31"))
+    compute_rfm(loaded, RfmParams())
+    got = dict(loaded.con.execute("SELECT customer_id, avg_order_value FROM rfm").fetchall())
+    cent = Decimal("0.01")
+    want = {c: float((Decimal(t) / 4).quantize(cent, ROUND_HALF_UP)) for c, t in totals.items()}
+    assert got == want
+    assert want["a"] == 242.58 and want["b"] == 551.43  # (the ties this is about)

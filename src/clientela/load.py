@@ -879,6 +879,7 @@ def _open_sources(
         except duckdb.Error as e:
             if src.info.format == "csv" or resource_error(e) is not None:
                 raise _csv_error(src, e) from e  # (a ResourceError when out of memory)
+            raise_if_interrupted(e)
             raise InputDataError(
                 f"{src.shown}: cannot be read as {src.info.format} ({_duck_message(e)})"
             ) from e
@@ -896,6 +897,9 @@ def _load(
     import duckdb
 
     started = time.perf_counter()
+    # a connection loaded again holds no step an analysis kept from the previous load
+    for t in ("_coh_kept", "_coh_activity", "_coh_groups", "_coh_customers"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     tz = _detect_tz(con, opts.tz)
     preset: Preset | None = get_preset(opts.preset) if opts.preset else None
     sources, headers = _open_sources(con, inputs, opts, temp)
@@ -1067,10 +1071,18 @@ def _load(
         raise _read_error(sources, e) from e
     bad_ts_cond = "order_ts IS NULL"
     bad_amount_cond = "amount IS NULL" if amount_choice is not None else "false"
-    raw_select = (  # the error's examples: the files again, with the raw text
-        f"SELECT {', '.join(outer)}, {bad_ts_sql} AS _bad_ts, {bad_amount_sql} AS _bad_amount "
-        f"FROM ({union_sql})"
-    )
+
+    def raw_select(index: int) -> str:
+        """The error's examples: file ``index`` again, with the raw text (the other files'
+        branches of the union are empty: LIMIT 0 reads nothing)."""
+        union = " UNION ALL BY NAME ".join(
+            f"({p})" if i == index else f"(SELECT * FROM ({p}) LIMIT 0)"
+            for i, p in enumerate(parts)
+        )
+        return (
+            f"SELECT {', '.join(outer)}, {bad_ts_sql} AS _bad_ts, "
+            f"{bad_amount_sql} AS _bad_amount FROM ({union})"
+        )
 
     # --- counts per file and bad rows, and the distinct statuses, in one pass
     ok = f"customer_id IS NOT NULL AND NOT ({bad_ts_cond}) AND NOT ({bad_amount_cond})"
@@ -1100,8 +1112,18 @@ def _load(
     if rows_read == 0:
         raise InputDataError(f"{files_shown}: the header is there but there are no data rows")
     if opts.bad_rows == "error" and (bad_ts or bad_amount):
+        # the first file with such a row, from the counts (only that file is read again)
+        pos = 3 if bad_ts else 4
+        index = min(int(r[0]) for r in per_file if r[pos])
         bad_err = _bad_rows_error(
-            con, sources, (raw_select, params), bad_ts, bad_amount, date_col, amount_cols
+            con,
+            sources,
+            index,
+            (raw_select(index), params),
+            bad_ts,
+            bad_amount,
+            date_col,
+            amount_cols,
         )
         raise InputDataError(bad_err.message + preset_hint)
 
@@ -1550,15 +1572,16 @@ def _read_error(sources: list[_Source], err: Exception) -> ClientelaError:
 def _bad_rows_error(
     con: duckdb.DuckDBPyConnection,
     sources: list[_Source],
+    index: int,
     raw: tuple[str, list[Any]],
     bad_ts: int,
     bad_amount: int,
     date_col: str,
     amount_cols: list[str],
 ) -> InputDataError:
-    """Describe unparseable rows with file, column, line numbers and values; ``raw`` is the
-    SELECT (and its parameters) of the lines with their raw text in ``_bad_ts`` and
-    ``_bad_amount``, read again for the examples."""
+    """Describe unparseable rows with file, column, line numbers and values; ``index`` is
+    the first file with such a row, ``raw`` the SELECT (and its parameters) of its lines
+    with their raw text in ``_bad_ts`` and ``_bad_amount``, read again for the examples."""
     col = "_bad_ts" if bad_ts else "_bad_amount"
     n = bad_ts or bad_amount
     what = (
@@ -1568,18 +1591,11 @@ def _bad_rows_error(
     )
     fix = "force --date-format" if bad_ts else "force --decimal , or --decimal ."
     raw_sql, raw_params = raw
-    first = con.execute(
-        f"SELECT min(__clientela_file) FROM ({raw_sql}) WHERE {col} IS NOT NULL "
-        "AND customer_id IS NOT NULL",
-        raw_params,
-    ).fetchone()
-    index = int(first[0]) if first and first[0] is not None else 0
     # each file's rows come in file order (DuckDB preserves insertion order)
     examples = con.execute(
         f"SELECT rn, v FROM (SELECT row_number() OVER () AS rn, {col} AS v, customer_id "
-        f"FROM ({raw_sql}) WHERE __clientela_file = ?) WHERE v IS NOT NULL "
-        "AND customer_id IS NOT NULL ORDER BY rn LIMIT 3",
-        [*raw_params, index],
+        f"FROM ({raw_sql})) WHERE v IS NOT NULL AND customer_id IS NOT NULL ORDER BY rn LIMIT 3",
+        raw_params,
     ).fetchall()
     src = sources[index]
     header = 1 if src.info.format == "csv" else 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from clientela.errors import UsageError, first_line
+from clientela.errors import UsageError, first_line, raise_if_interrupted
 
 if TYPE_CHECKING:
     import duckdb
@@ -42,5 +42,6 @@ def check_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     try:
         con.execute(f"DESCRIBE (\n{clean}\n)").fetchall()
     except duckdb.Error as e:
+        raise_if_interrupted(e)
         raise UsageError(f"--query: {first_line(e)}") from e
     return clean

@@ -873,21 +873,29 @@ def build_report(
         "kpis": kpis,
     }
     metadata = {"as_of": as_of.isoformat(), **ctx.metadata}
-    from concurrent.futures import ThreadPoolExecutor
+    import warnings
 
     from clientela import report_html
 
     data = page_data(ctx, tables, summary)  # what the page shows, read from DuckDB now
     # The page is drawn (matplotlib, pure Python) in a thread while DuckDB writes the
-    # tables (it releases the GIL while it works); it is written after them.
-    with staged_folder(target, overwrite) as folder, ThreadPoolExecutor(1) as pool:
-        page = pool.submit(report_html.render, data)
-        with step("tables"):
-            rows = write_tables(ctx.con, tables, folder, params, metadata)
-        with step("workbook"):
-            write_workbook(ctx, tables, summary, folder / WORKBOOK)
-        with step("page"):
-            (folder / HTML).write_bytes(page.result().encode("utf-8"))
+    # tables (it releases the GIL while it works); it is written after them. Plotting
+    # warnings never reach stderr (a cron job's log is for errors); the filter is set here,
+    # in the main thread, because warning filters are process-wide.
+    with staged_folder(target, overwrite) as folder:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            page = report_html.Drawing(data)
+            try:
+                with step("tables"):
+                    rows = write_tables(ctx.con, tables, folder, params, metadata)
+                with step("workbook"):
+                    write_workbook(ctx, tables, summary, folder / WORKBOOK)
+            except BaseException:  # (Ctrl-C included) no waiting for the rest of the page
+                page.cancel()
+                raise
+            with step("page"):
+                (folder / HTML).write_bytes(page.result().encode("utf-8"))
         (folder / SUMMARY).write_bytes(_json_bytes(summary))
         with step("manifest"):
             outputs = [

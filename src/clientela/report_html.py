@@ -18,6 +18,7 @@ import html
 import io
 import math
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -239,10 +240,14 @@ def fmt_signed(v: float, lang: str, kind: str) -> str:
 
 
 def _figure(width: float, height: float) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # never a display; the Figure API below keeps no global state
+    # The Figure API keeps no global state and needs no backend (savefig picks the SVG
+    # writer by format): nothing here touches pyplot or matplotlib.use, so drawing in a
+    # worker thread cannot change a host program's backend.
     from matplotlib.figure import Figure
+
+    stop = getattr(_drawing, "stop", None)
+    if stop is not None and stop.is_set():
+        raise _Cancelled
 
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     return fig
@@ -674,6 +679,50 @@ def render(data: dict[str, Any]) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _render(data)
+
+
+class Drawing:
+    """The page drawn in a worker thread (matplotlib is pure Python; DuckDB releases the GIL
+    while the caller writes the tables). :meth:`cancel` stops it at the next chart, so that
+    a run stopped by an error or Ctrl-C does not wait for the whole page (a daemon thread
+    instead aborts the interpreter at exit when it is inside matplotlib's C++ code).
+    Warnings are the caller's to silence: their filters are process-wide, and changing them
+    from two threads races."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._page: list[str] = []
+        self._error: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(data,), name="clientela-page")
+        self._thread.start()
+
+    def _run(self, data: dict[str, Any]) -> None:
+        _drawing.stop = self._stop
+        try:
+            self._page.append(_render(data))
+        except _Cancelled:
+            pass
+        except BaseException as e:  # handed to the caller by result()
+            self._error.append(e)
+
+    def result(self) -> str:
+        """The page, once drawn; an error of the drawing is raised here."""
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._page[0]
+
+    def cancel(self) -> None:
+        """Stop drawing at the next chart and wait for that."""
+        self._stop.set()
+        self._thread.join()
+
+
+class _Cancelled(Exception):
+    pass
+
+
+_drawing = threading.local()  # the stop event of the Drawing this thread draws for
 
 
 def _render(data: dict[str, Any]) -> str:

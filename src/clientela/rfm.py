@@ -210,7 +210,12 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rfm AS SELECT customer_id, "
         f"{by_out}first_purchase, last_purchase, recency_days, frequency, monetary, "
-        "round(monetary / frequency, 2) AS avg_order_value, r_score, f_score, m_score, "
+        # avg_order_value rounded half away from zero on the decimal value: monetary is an
+        # exact sum to 6 decimals, so its micro-units are an integer, and a tie (242.575)
+        # is an exact .5 in the division below; round(monetary / frequency, 2) rounds the
+        # binary double instead (242.57499..., 242.57 since DuckDB 2.0.1, 242.58 before)
+        "round(round(monetary * 1000000) / (frequency * 10000)) / 100 AS avg_order_value, "
+        "r_score, f_score, m_score, "
         f"{score_text} AS rfm_score, ({segments})[{cell}] AS segment, "
         f"({labels})[{cell}] AS segment_label "
         "FROM (SELECT * FROM _rfm_scored ORDER BY customer_id)"
