@@ -17,30 +17,43 @@
 --     purchase days (BG/NBD gives every one-time buyer P(alive) = 1 by construction, so it
 --     cannot judge them); they, and customers the model did not score, fall back to the
 --     threshold (rule 'threshold_fallback').
-WITH days AS (
+WITH days AS MATERIALIZED (
     SELECT customer_id, order_date AS day
     FROM orders
     WHERE is_purchase AND order_date <= $as_of
     GROUP BY customer_id, order_date
+), span AS MATERIALIZED (
+    SELECT customer_id, max(day) AS last_purchase, min(day) AS first_day,
+           count(*) AS purchase_days
+    FROM days
+    GROUP BY customer_id
 ), gaps AS (
-    SELECT customer_id, day,
+    -- with at most 3 purchase days the median gap needs no gaps: one gap is the span, and
+    -- the median of two is their mean, half the span; only customers with more are ranked
+    SELECT customer_id,
            date_diff('day', lag(day) OVER (PARTITION BY customer_id ORDER BY day), day) AS gap
     FROM days
+    WHERE customer_id IN (SELECT customer_id FROM span WHERE purchase_days > 3)
 ), ranked AS (
     -- the median by rank, not median(): DuckDB's median keeps every customer's gaps in
     -- memory and cannot spill, so 100M order lines ran out of memory under --memory-limit
-    SELECT customer_id, day, gap,
+    SELECT customer_id, gap,
            row_number() OVER (PARTITION BY customer_id ORDER BY gap NULLS LAST) AS gap_rank,
            count(gap) OVER (PARTITION BY customer_id) AS n_gaps
     FROM gaps
-), per AS (
+), median_gap AS (
     SELECT customer_id,
-           max(day) AS last_purchase,
-           count(*) AS purchase_days,
-           avg(gap) FILTER (WHERE gap_rank IN ((n_gaps + 1) // 2, (n_gaps + 2) // 2))
-               AS expected_gap_days
+           avg(gap) FILTER (WHERE gap_rank IN ((n_gaps + 1) // 2, (n_gaps + 2) // 2)) AS gap
     FROM ranked
     GROUP BY customer_id
+), per AS (
+    SELECT s.customer_id, s.last_purchase, s.purchase_days,
+           CASE WHEN s.purchase_days <= 3
+                THEN date_diff('day', s.first_day, s.last_purchase)
+                     / nullif(s.purchase_days - 1, 0)
+                ELSE m.gap END AS expected_gap_days
+    FROM span AS s
+    LEFT JOIN median_gap AS m ON m.customer_id = s.customer_id
 ), ruled AS (
     SELECT p.*,
            s.p_alive,

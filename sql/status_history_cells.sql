@@ -14,6 +14,11 @@
 -- the first purchase), previous_gap_days, first_purchase, lo, hi; only cells holding at
 -- least one snapshot. Ties (an order day that is also another order's exit day) give an
 -- empty cell for the first row of the tie; it holds no snapshot and is dropped.
+-- One window pass (one sort) over the events: a purchase row's previous purchase is the
+-- last purchase day before it (lag 1, purchase days only); after an exit row the last
+-- purchase is lag 1 and the one before it lag 2, so every row knows the gap before its
+-- last purchase without a second window over the purchase days (the last row of a tie
+-- gets the same values whichever order the tie is in).
 WITH days AS (
     SELECT customer_id,
            order_date                          AS day,
@@ -22,19 +27,11 @@ WITH days AS (
     FROM orders
     WHERE order_date <= $last_end
     GROUP BY customer_id, order_date
-), gaps AS (
-    SELECT *,
-           CASE WHEN purchases > 0 THEN coalesce(date_diff('day',
-               max(CASE WHEN purchases > 0 THEN day END) OVER (
-                   PARTITION BY customer_id ORDER BY day
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), day), -1) END AS gap
-    FROM days
 ), events AS (
-    SELECT customer_id, day, net AS delta, purchases > 0 AS purchase, gap
-    FROM gaps
+    SELECT customer_id, day, net AS delta, CASE WHEN purchases > 0 THEN day END AS pd
+    FROM days
     UNION ALL
-    SELECT customer_id, CAST(day + CAST($vip_window_days + 1 AS INTEGER) AS DATE), -net, false,
-           NULL
+    SELECT customer_id, CAST(day + CAST($vip_window_days + 1 AS INTEGER) AS DATE), -net, NULL
     FROM days
     WHERE day + CAST($vip_window_days + 1 AS INTEGER) <= $last_end
 ), timeline AS (
@@ -42,13 +39,19 @@ WITH days AS (
            day                                                             AS start,
            lead(day) OVER w                                                AS stop,
            sum(delta) OVER (w ROWS UNBOUNDED PRECEDING)                    AS revenue_window,
-           max(CASE WHEN purchase THEN day END) OVER (w ROWS UNBOUNDED PRECEDING)
-                                                                           AS last_purchase,
-           min(CASE WHEN purchase THEN day END) OVER (w ROWS UNBOUNDED PRECEDING)
-                                                                           AS first_purchase,
-           last_value(gap IGNORE NULLS) OVER (w ROWS UNBOUNDED PRECEDING)  AS gap
+           pd,
+           lag(pd IGNORE NULLS) OVER w                                     AS p1,  -- purchase
+           lag(pd, 2 IGNORE NULLS) OVER w                                  AS p2,  -- days only
+           first_value(pd IGNORE NULLS) OVER (w ROWS UNBOUNDED PRECEDING)   AS first_purchase
     FROM events
     WINDOW w AS (PARTITION BY customer_id ORDER BY day)
+), shaped AS (
+    SELECT customer_id, start, stop, revenue_window,
+           coalesce(pd, p1) AS last_purchase,
+           first_purchase,
+           CASE WHEN pd IS NOT NULL THEN coalesce(date_diff('day', p1, pd), -1)
+                WHEN p1 IS NOT NULL THEN coalesce(date_diff('day', p2, p1), -1) END AS gap
+    FROM timeline
 ), indexed AS (
     SELECT *,
            greatest(CASE WHEN $every = 'week' THEN date_diff('day', DATE '0001-01-01', start) // 7
@@ -57,7 +60,7 @@ WITH days AS (
                                THEN date_diff('day', DATE '0001-01-01', stop) // 7
                                ELSE year(stop) * 12 + month(stop) - 1 END, $i1 + 1),
                  $i1 + 1)                                                               AS hi
-    FROM timeline
+    FROM shaped
 )
 SELECT customer_id,
        revenue_window,
