@@ -354,7 +354,8 @@ def test_avg_order_value_rounds_decimal_ties_away_from_zero(tmp_path: Path) -> N
     binary approximation or the DuckDB version."""
     from decimal import ROUND_HALF_UP, Decimal
 
-    totals = {"a": "970.30", "b": "2205.70", "c": "5017.90", "d": "100.01", "e": "10.00"}
+    totals = {"a": "970.30", "b": "2205.70", "c": "5017.90", "d": "100.01", "e": "10.00",
+              "f": "341104076352.50"}  # (f: a tie beyond 2**53 micro-units)
     lines = ["customer_id,order_id,order_date,amount"]
     for cust, total in totals.items():
         quarter = Decimal(total) / 4
@@ -365,7 +366,23 @@ def test_avg_order_value_rounds_decimal_ties_away_from_zero(tmp_path: Path) -> N
     loaded = load([str(f)], LoadOptions(as_of="2025-12-31"))
     compute_rfm(loaded, RfmParams())
     got = dict(loaded.con.execute("SELECT customer_id, avg_order_value FROM rfm").fetchall())
+    money = dict(loaded.con.execute("SELECT customer_id, monetary FROM rfm").fetchall())
+    assert money["a"] == 970.30 and money["f"] == 341104076352.50
     cent = Decimal("0.01")
     want = {c: float((Decimal(t) / 4).quantize(cent, ROUND_HALF_UP)) for c, t in totals.items()}
     assert got == want
-    assert want["a"] == 242.58 and want["b"] == 551.43  # (the ties this is about)
+    assert want["a"] == 242.58 and want["b"] == 551.43 and want["f"] == 85276019088.13
+
+
+def test_monetary_rounds_sub_cent_sums_on_their_decimal_value(tmp_path: Path) -> None:
+    """A net of 242.575 (sub-cent amounts) is 242.58: rounded on the exact decimal sum, not
+    on the double 242.57499..., which round(x, 2) makes 242.57 in DuckDB 2.0.1."""
+    f = write(
+        tmp_path / "o.csv",
+        "customer_id,order_id,order_date,amount\ng,1,2025-01-10,100.0025\n"
+        "g,2,2025-02-10,142.5725\nh,3,2025-03-10,10\n",
+    )
+    loaded = load([str(f)], LoadOptions(as_of="2025-12-31"))
+    compute_rfm(loaded, RfmParams())
+    got = dict(loaded.con.execute("SELECT customer_id, monetary FROM rfm").fetchall())
+    assert got == {"g": 242.58, "h": 10.0}

@@ -900,11 +900,12 @@ def build_report(
                     rows = write_tables(ctx.con, tables, folder, params, metadata)
                 with step("workbook"):
                     write_workbook(ctx, tables, summary, folder / WORKBOOK)
+                with step("page"):
+                    html = page.result()
             except BaseException:  # (Ctrl-C included) no waiting for the rest of the page
                 page.cancel()
                 raise
-            with step("page"):
-                (folder / HTML).write_bytes(page.result().encode("utf-8"))
+            (folder / HTML).write_bytes(html.encode("utf-8"))
         (folder / SUMMARY).write_bytes(_json_bytes(summary))
         with step("manifest"):
             outputs = [

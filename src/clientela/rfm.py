@@ -97,6 +97,10 @@ class RfmParams:
                     raise UsageError(f"--{d}-cuts: thresholds must increase strictly")
 
 
+#: monetary (a DOUBLE already rounded to cents) as an exact integer number of cents
+_CENTS = "CAST(CAST(monetary AS DECIMAL(38, 2)) * 100 AS HUGEINT)"
+
+
 def _example_cuts(d: str, bins: int) -> str:
     examples = {
         "r": [30, 90, 180, 365, 540, 730, 900, 1080, 1260],
@@ -162,8 +166,11 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     grp = "''" if by_col is None else f"coalesce(CAST({quote_ident(by_col)} AS VARCHAR), '(none)')"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _rfm_orders AS SELECT *, {grp} AS _grp FROM orders")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rfm_values AS SELECT * REPLACE (round(monetary, 2) AS "
-        f"monetary) FROM ({read_sql('rfm_values' if by_col is None else 'rfm_values_by')})",
+        # rounded to cents on the decimal value (exact to 6 decimals), not on the binary
+        # double: round(242.575::DOUBLE, 2) is 242.57 since DuckDB 2.0.1
+        "CREATE OR REPLACE TEMP TABLE _rfm_values AS SELECT * REPLACE (CAST(round(CAST("
+        "monetary AS DECIMAL(38, 6)), 2) AS DOUBLE) AS monetary) FROM "
+        f"({read_sql('rfm_values' if by_col is None else 'rfm_values_by')})",
         {"as_of": as_of} if by_col is None else {"as_of": as_of, "by_last": p.by_mode == "last"},
     )
     n = int(con.execute("SELECT count(*) FROM _rfm_values").fetchall()[0][0])
@@ -210,11 +217,12 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rfm AS SELECT customer_id, "
         f"{by_out}first_purchase, last_purchase, recency_days, frequency, monetary, "
-        # avg_order_value rounded half away from zero on the decimal value: monetary is an
-        # exact sum to 6 decimals, so its micro-units are an integer, and a tie (242.575)
-        # is an exact .5 in the division below; round(monetary / frequency, 2) rounds the
-        # binary double instead (242.57499..., 242.57 since DuckDB 2.0.1, 242.58 before)
-        "round(round(monetary * 1000000) / (frequency * 10000)) / 100 AS avg_order_value, "
+        # avg_order_value: monetary (already in cents) / frequency, rounded half away from
+        # zero in exact integer arithmetic on the cents; round(monetary / frequency, 2)
+        # rounds the binary double instead (970.30 / 4 = 242.57499...: 242.57 since DuckDB
+        # 2.0.1, 242.58 before), and a double division misrounds ties above 2^53 micro-units
+        f"CAST(sign({_CENTS}) * ((2 * abs({_CENTS}) + frequency) // (2 * frequency)) AS DOUBLE) "
+        "/ 100 AS avg_order_value, "
         "r_score, f_score, m_score, "
         f"{score_text} AS rfm_score, ({segments})[{cell}] AS segment, "
         f"({labels})[{cell}] AS segment_label "
