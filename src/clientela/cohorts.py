@@ -69,6 +69,11 @@ _TREND_COLUMNS = ("period", "period_start", "active", "new", "returning", "retai
 TREND_RATE_COLUMNS = ("retention_rate", "churn_rate", "net_revenue_retention")
 
 
+#: the per-customer steps compute_cohorts(keep=True) leaves for the next call, and their key
+KEPT_STEPS = ("_coh_customers", "_coh_groups", "_coh_activity")
+KEPT_KEY = "_coh_kept"
+
+
 def _choice(flag: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
         listed = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
@@ -394,10 +399,12 @@ def compute_cohorts(
     key = f"{p.period}|{last_period}|{by_col}"
     kept = bool(
         con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_coh_kept'"
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [KEPT_KEY]
         ).fetchall()[0][0]
-    ) and bool(con.execute("SELECT count(*) FROM _coh_kept WHERE key = ?", [key]).fetchall()[0][0])
-    con.execute("DROP TABLE IF EXISTS _coh_kept")
+    ) and bool(
+        con.execute(f"SELECT count(*) FROM {KEPT_KEY} WHERE key = ?", [key]).fetchall()[0][0]
+    )
+    con.execute(f"DROP TABLE IF EXISTS {KEPT_KEY}")
     if not kept:
         _customer_tables(con, p, by_col, last_period)
     # members have a first purchase in an observed period; customers whose first purchase is
@@ -513,9 +520,9 @@ def compute_cohorts(
         )
     dropped = ["_coh_matrix", "_coh_cells"]
     if keep:  # for the next call with the same key
-        con.execute("CREATE TEMP TABLE _coh_kept AS SELECT ? AS key", [key])
+        con.execute(f"CREATE TEMP TABLE {KEPT_KEY} AS SELECT ? AS key", [key])
     else:
-        dropped += ["_coh_customers", "_coh_groups", "_coh_activity"]
+        dropped += list(KEPT_STEPS)
     for t in dropped:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS _coh_orders")

@@ -898,7 +898,9 @@ def _load(
 
     started = time.perf_counter()
     # a connection loaded again holds no step an analysis kept from the previous load
-    for t in ("_coh_kept", "_coh_activity", "_coh_groups", "_coh_customers"):
+    from clientela.cohorts import KEPT_KEY, KEPT_STEPS
+
+    for t in (KEPT_KEY, *KEPT_STEPS):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     tz = _detect_tz(con, opts.tz)
     preset: Preset | None = get_preset(opts.preset) if opts.preset else None

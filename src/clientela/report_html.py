@@ -1,13 +1,14 @@
 """``report.html``: one self-contained page (inline CSS, charts inline as SVG).
 
 Contract:
-- :func:`render` takes the plain-Python page data of :func:`clientela.report.page_data`
-  and returns the whole page as text. Nothing on the page is fetched from a network: no
-  scripts, no external style sheets, fonts or images.
-- Charts are drawn by matplotlib (``Agg``; no display, no pyplot state) and saved as SVG
-  with glyphs as paths (the bundled DejaVu Sans: the page looks the same wherever it is
-  opened), a fixed ``svg.hashsalt`` per chart (ids are stable and unique within the page)
-  and no date metadata, so the same data gives the same bytes.
+- :class:`Drawing` takes the plain-Python page data of :func:`clientela.report.page_data`
+  and draws the whole page in a worker thread; ``result()`` returns it as text. Nothing on
+  the page is fetched from a network: no scripts, no external style sheets, fonts or
+  images.
+- Charts are drawn by matplotlib (the Figure API: no backend, no display, no pyplot
+  state) and saved as SVG with glyphs as paths (the bundled DejaVu Sans: the page looks
+  the same wherever it is opened), a fixed ``svg.hashsalt`` per chart (ids are stable and
+  unique within the page) and no date metadata, so the same data gives the same bytes.
 - ``lang`` ("en" or "pt") chooses every label and the number format (``1,234.5`` or
   ``1.234,5``).
 """
@@ -671,23 +672,14 @@ def _segments_table(data: dict[str, Any]) -> str:
     return f"<table>{head}{rows}</table>"
 
 
-def render(data: dict[str, Any]) -> str:
-    """The whole page. Plotting warnings never reach stderr (a cron job's log is for
-    errors); the page is the same with or without them."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _render(data)
-
-
 class Drawing:
     """The page drawn in a worker thread (matplotlib is pure Python; DuckDB releases the GIL
     while the caller writes the tables). :meth:`cancel` stops it at the next chart, so that
     a run stopped by an error or Ctrl-C does not wait for the whole page (a daemon thread
     instead aborts the interpreter at exit when it is inside matplotlib's C++ code).
-    Warnings are the caller's to silence: their filters are process-wide, and changing them
-    from two threads races."""
+    Plotting warnings must never reach stderr (a cron job's log is for errors): the caller
+    silences them, because warning filters are process-wide and changing them from two
+    threads races."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self._page: list[str] = []
