@@ -22,11 +22,15 @@
 WITH members AS (
     SELECT customer_id, cohort, grp FROM _coh_customers WHERE cohort IS NOT NULL
 ),
-activity AS MATERIALIZED (  -- the members' periods, with their group (used twice below)
+activity AS MATERIALIZED (  -- the members' periods, with their group (used twice below);
+    -- with $first only the periods shown and the one before them (a period's row needs no
+    -- other), so a short --since window does not carry the whole history through the joins
     SELECT a.customer_id, m.grp, a.period_start, a.purchases, a.revenue
     FROM _coh_activity AS a
     JOIN members AS m ON a.customer_id = m.customer_id
     WHERE a.period_start <= $last_period
+      AND ($first IS NULL
+           OR a.period_start >= CAST(CAST($first AS DATE) - CAST($step AS INTERVAL) AS DATE))
 ),
 periods AS (
     SELECT
