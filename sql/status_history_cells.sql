@@ -9,7 +9,7 @@
 -- i = year * 12 + month - 1), and the first snapshot on or after a day x is the end of
 -- x's own period, so a stretch of days [x, y) holds exactly the snapshots [idx(x), idx(y)).
 -- Parameters: $every ('week' | 'month'), $i0, $i1 (first and last snapshot index),
--- $last_end DATE (end of snapshot $i1), $vip_window_days INTEGER.
+-- $first_end, $last_end DATE (ends of snapshots $i0 and $i1), $vip_window_days INTEGER.
 -- Output columns: customer_id, revenue_window (DECIMAL, exact), last_purchase (NULL before
 -- the first purchase), previous_gap_days, first_purchase, lo, hi; only cells holding at
 -- least one snapshot. Ties (an order day that is also another order's exit day) give an
@@ -28,12 +28,19 @@ WITH days AS (
     WHERE order_date <= $last_end
     GROUP BY customer_id, order_date
 ), events AS (
-    SELECT customer_id, day, net AS delta, CASE WHEN purchases > 0 THEN day END AS pd
+    -- a day more than vip_window_days before the first snapshot ($first_end) is in no
+    -- snapshot's window: it carries no revenue and needs no exit row (its exit would be on
+    -- or before $first_end, so every cell holding a snapshot starts after it either way)
+    SELECT customer_id, day,
+           CASE WHEN day + CAST($vip_window_days AS INTEGER) >= $first_end THEN net
+                ELSE 0 END AS delta,
+           CASE WHEN purchases > 0 THEN day END AS pd
     FROM days
     UNION ALL
     SELECT customer_id, CAST(day + CAST($vip_window_days + 1 AS INTEGER) AS DATE), -net, NULL
     FROM days
     WHERE day + CAST($vip_window_days + 1 AS INTEGER) <= $last_end
+      AND day + CAST($vip_window_days AS INTEGER) >= $first_end
 ), timeline AS (
     SELECT customer_id,
            day                                                             AS start,

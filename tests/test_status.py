@@ -265,6 +265,78 @@ def test_history_equals_status_at_every_month_end_on_sample_data() -> None:
         loaded.con.close()
 
 
+def _history_against_status(loaded: Loaded, p: StatusParams) -> int:
+    """Every snapshot of ``status_history`` against compute_status at its date: customers
+    and revenue in the VIP window per status. Returns the number of snapshots."""
+    hist: dict[dt.date, dict[str, tuple[int, float]]] = {}
+    for day, st, n, rev in loaded.con.execute(
+        "SELECT period_end, status, customers, revenue_window FROM status_history"
+    ).fetchall():
+        if n:
+            hist.setdefault(day, {})[st] = (n, rev)
+    for day, counts in hist.items():
+        compute_status(Loaded(loaded.con, replace(loaded.report, as_of=day)), p)
+        got = {
+            r[0]: (r[1], r[2])
+            for r in loaded.con.execute(
+                "SELECT status, customers, revenue_window FROM status_summary WHERE customers > 0"
+            ).fetchall()
+        }
+        assert got == counts, day
+    return len(hist)
+
+
+@pytest.mark.parametrize(
+    ("every", "since", "snapshots"),
+    [("month", dt.date(2025, 1, 1), 12), ("week", dt.date(2025, 10, 6), 12)],
+)
+def test_history_since_a_later_date_equals_status_on_sample_data(
+    every: str, since: dt.date, snapshots: int
+) -> None:
+    """With --since, days more than the VIP window before the first snapshot carry no
+    revenue through the history (sql/status_history_cells.sql); the snapshots still equal
+    compute_status at their dates."""
+    loaded = load([ORDERS], LoadOptions(dimensions=[], customers=CRM))
+    try:
+        p = StatusParams(vip_share=0.15, vip_window_days=200)
+        compute_history(loaded, p, every, since)
+        assert _history_against_status(loaded, p) == snapshots
+    finally:
+        loaded.con.close()
+
+
+def test_history_counts_an_order_exactly_one_vip_window_before_the_first_snapshot(
+    tmp_path: Path,
+) -> None:
+    """An order vip_window_days before the first snapshot is still in that snapshot's
+    window (days since <= the window), one day older it is not."""
+    first_end = dt.date(2025, 3, 31)
+    edge = first_end - dt.timedelta(days=365)
+    f = write(
+        tmp_path / "o.csv",
+        "customer_id,order_id,order_date,amount\n"
+        f"a,1,{edge},100\na,2,2025-03-21,20\n"  # window 120 at 03-31: vip (>= 110)
+        f"b,3,{edge - dt.timedelta(days=1)},100\nb,4,2025-03-21,20\n"  # window 20: reactivated
+        "c,5,2025-03-26,50\n",  # new
+    )
+    loaded = load([str(f)], LoadOptions(dimensions=[], as_of="2025-06-30"))
+    try:
+        p = StatusParams(vip_min_revenue=110)
+        compute_history(loaded, p, "month", dt.date(2025, 3, 1))
+        first = dict(
+            (r[0], (r[1], r[2]))
+            for r in loaded.con.execute(
+                "SELECT status, customers, revenue_window FROM status_history "
+                "WHERE period_end = ? AND customers > 0",
+                [first_end],
+            ).fetchall()
+        )
+        assert first == {"vip": (1, 120.0), "reactivated": (1, 20.0), "new": (1, 50.0)}
+        assert _history_against_status(loaded, p) == 4
+    finally:
+        loaded.con.close()
+
+
 def test_python_api_matches_cli() -> None:
     import clientela.status
 

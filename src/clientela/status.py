@@ -607,6 +607,7 @@ def compute_history(
             "every": every,
             "i0": i0,
             "i1": i1,
+            "first_end": period_end(i0, every),
             "last_end": last_end,
             "vip_window_days": p.vip_window_days,
         },
