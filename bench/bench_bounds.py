@@ -24,7 +24,6 @@ Prints a Markdown table: median wall seconds and the ratio to each floor.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -80,7 +79,10 @@ def contenders() -> dict[str, tuple[list[str], str]]:
     cli = [py, "-m", "clientela"]
     return {
         RFM_FLOOR: ([py, "-c", FLOOR, "{in}", "{out}"], RFM_FLOOR),
-        "floor (rfm, status) + dedup": ([py, "-c", FLOOR_DEDUP, "{in}", "{out}"], RFM_FLOOR),
+        "floor (rfm, status) + duplicate lines dropped": (
+            [py, "-c", FLOOR_DEDUP, "{in}", "{out}"],
+            RFM_FLOOR,
+        ),
         "clientela rfm": ([*cli, "rfm", "{in}", "-o", "{out}"], RFM_FLOOR),
         "clientela rfm --duplicates keep": (
             [*cli, "rfm", "{in}", "-o", "{out}", "--duplicates", "keep"],
@@ -88,7 +90,7 @@ def contenders() -> dict[str, tuple[list[str], str]]:
         ),
         "clientela status": ([*cli, "status", "{in}", "-o", "{out}"], RFM_FLOOR),
         COHORT_FLOOR: ([py, "-c", COHORT_FLOOR_SQL, "{in}", "{out}"], COHORT_FLOOR),
-        "floor (cohorts) + dedup": (
+        "floor (cohorts) + duplicate lines dropped": (
             [py, "-c", COHORT_FLOOR_DEDUP, "{in}", "{out}"],
             COHORT_FLOOR,
         ),
@@ -97,14 +99,10 @@ def contenders() -> dict[str, tuple[list[str], str]]:
 
 
 def main() -> None:
-    from bench_load import make_data
+    from bench_load import make_data, size_args
     from bench_rfm import run
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--data", type=Path, default=HERE / "data")
-    args = ap.parse_args()
+    args = size_args(__doc__.splitlines()[0])
     _, data = make_data(args.rows, args.data)
     cons = contenders()
     times: dict[str, list[float]] = {k: [] for k in cons}

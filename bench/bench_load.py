@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -75,12 +76,21 @@ def time_clientela(path: Path) -> float:
     return elapsed
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def size_args(
+    description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """The options every benchmark shares: --rows, --repeat, --data (plus ``extra``)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--data", type=Path, default=HERE / "data")
-    args = ap.parse_args()
+    if extra is not None:
+        extra(ap)
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = size_args(__doc__.splitlines()[0])
     csv_path, pq_path = make_data(args.rows, args.data)
     print(
         f"rows: {args.rows:,}; csv {csv_path.stat().st_size / 1e6:,.0f} MB, "

@@ -15,7 +15,6 @@ maximum resident set (os.wait4). Prints a Markdown table.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import sys
@@ -37,13 +36,9 @@ def run(cmd: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    from bench_load import make_data
+    from bench_load import make_data, size_args
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--data", type=Path, default=HERE / "data")
-    args = ap.parse_args()
+    args = size_args(__doc__.splitlines()[0])
     _, data = make_data(args.rows, args.data)
     clientela = [sys.executable, "-m", "clientela"]
     times: dict[str, list[tuple[float, float]]] = {"clientela rfm": [], "clientela report": []}
