@@ -343,13 +343,16 @@ def _status_params(ctx: ReportContext) -> Any:
 
 
 def status_table(ctx: ReportContext) -> str:
-    """One row per customer: status at the as-of date and its inputs (``clientela status``)."""
+    """One row per customer: status at the as-of date and its inputs (``clientela status``).
+    The same pass classifies every customer at the previous period's end, for the KPIs."""
     from clientela.status import compute_status
 
-    res = compute_status(ctx.loaded, _status_params(ctx))
+    res = compute_status(ctx.loaded, _status_params(ctx), earlier=ctx.previous.end)
     ctx.metadata["status"] = res.metadata()
     _keep(ctx, "status_summary", "report_status_summary")
-    return _keep(ctx, "status", "report_status")
+    name = _keep(ctx, "status", "report_status")
+    _keep(ctx, "status_at_dates", _KPI_TABLE)  # after the copy above, which reads it
+    return name
 
 
 def status_history_table(ctx: ReportContext) -> str:
@@ -458,39 +461,30 @@ def _kpi(value: float | int, previous: float | int | None, *, rate: bool = False
     return out
 
 
-# One pass over the orders for the per-customer KPIs at the as-of date ($d0) and at the
-# previous period's end ($d1): purchases, net revenue (exact) and the last purchase day up
-# to each date. Every customer KPI below is read from this small table.
-_KPI_CUSTOMERS_SQL = """
-SELECT
-    count(*) FILTER (WHERE is_purchase)                                   AS purchases_0,
-    count(*) FILTER (WHERE is_purchase AND order_date <= $d1)             AS purchases_1,
-    sum(CAST(amount AS DECIMAL(38, 6)))                                   AS revenue_0,
-    sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE order_date <= $d1)  AS revenue_1,
-    max(order_date) FILTER (WHERE is_purchase)                            AS last_0,
-    max(order_date) FILTER (WHERE is_purchase AND order_date <= $d1)      AS last_1
-FROM orders WHERE order_date <= $d0
-GROUP BY customer_id
-"""
+# The per-customer KPIs at the as-of date and at the previous period's end are read from
+# the status rows of both dates (sql/status.sql, one pass; status_table keeps them as
+# _KPI_TABLE): purchases, net revenue (exact) and the last purchase day up to each date,
+# for every customer with an order up to it (and CRM prospects, who have no purchase).
+_KPI_TABLE = "_report_status_dates"
 
 # customers with a purchase up to the date, and those with two or more
-_BUYER_SQL = """
-SELECT count(*) FILTER (WHERE purchases_{i} > 0), count(*) FILTER (WHERE purchases_{i} >= 2)
-FROM _report_kpi_customers
+_BUYER_SQL = f"""
+SELECT count(*) FILTER (WHERE purchases > 0), count(*) FILTER (WHERE purchases >= 2)
+FROM {_KPI_TABLE} WHERE as_of = $day
 """
 
 # net revenue per customer with a purchase up to the date (the values of rfm.monetary at
 # that date): the top ceil(share * n) customers' sum against all. The top k by a sort with
 # LIMIT: ties at the cut-off have equal values, so which of them is taken does not change
 # the sum.
-_TOP_SQL = """
+_TOP_SQL = f"""
 SELECT
     (SELECT sum(r) FROM (
-        SELECT CAST(CAST(revenue_{i} AS DOUBLE) AS DECIMAL(38, 6)) AS r
-        FROM _report_kpi_customers WHERE purchases_{i} > 0
-        ORDER BY revenue_{i} DESC LIMIT $k)),
-    (SELECT sum(CAST(CAST(revenue_{i} AS DOUBLE) AS DECIMAL(38, 6)))
-     FROM _report_kpi_customers WHERE purchases_{i} > 0)
+        SELECT CAST(CAST(revenue AS DOUBLE) AS DECIMAL(38, 6)) AS r
+        FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0
+        ORDER BY revenue DESC LIMIT $k)),
+    (SELECT sum(CAST(CAST(revenue AS DOUBLE) AS DECIMAL(38, 6)))
+     FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0)
 """
 
 _REVENUE_SQL = """
@@ -499,31 +493,43 @@ FROM orders WHERE order_date BETWEEN $start AND $end
 """
 
 
-def _top_share(con: duckdb.DuckDBPyConnection, i: int) -> float | None:
-    """The top-20% revenue share at date ``i`` of ``_report_kpi_customers`` (0 or 1)."""
+def _top_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> float | None:
+    """The top-20% revenue share at ``day`` (the as-of date or the previous period's end)."""
     ((n,),) = con.execute(
-        f"SELECT count(*) FROM _report_kpi_customers WHERE purchases_{i} > 0"
+        f"SELECT count(*) FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0", {"day": day}
     ).fetchall()
     k = math.ceil(TOP_SHARE * int(n))
-    top, total = con.execute(_TOP_SQL.format(i=i), {"k": k}).fetchall()[0]
+    top, total = con.execute(_TOP_SQL, {"k": k, "day": day}).fetchall()[0]
     if total is None or _num(total) <= 0:
         return None
     return round(_num(top) / _num(total), 4)
 
 
+def _ensure_kpi_rows(ctx: ReportContext) -> None:
+    """The status rows of both dates, kept by status_table; made here only when the status
+    table was left out (status.sql itself needs no purchase to run)."""
+    if ctx.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [_KPI_TABLE]
+    ).fetchall()[0][0]:
+        return
+    from clientela.status import _prepare, _status_table
+
+    _prepare(ctx.con, ctx.loaded.report.crm is not None)
+    _status_table(ctx.con, _KPI_TABLE, ctx.as_of, _status_params(ctx), ctx.previous.end)
+
+
 def compute_kpis(ctx: ReportContext) -> dict[str, Any]:
     """The KPIs of ``summary.json`` in the issue's order (definitions in docs/report.md)."""
     con = ctx.con
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _report_kpi_customers AS {_KPI_CUSTOMERS_SQL}",
-        {"d0": ctx.as_of, "d1": ctx.previous.end},
-    )
+    _ensure_kpi_rows(ctx)
     kpis: dict[str, Any] = {}
-    now = con.execute(_BUYER_SQL.format(i=0)).fetchall()[0]
-    before = con.execute(_BUYER_SQL.format(i=1)).fetchall()[0]
+    now = con.execute(_BUYER_SQL, {"day": ctx.as_of}).fetchall()[0]
+    before = con.execute(_BUYER_SQL, {"day": ctx.previous.end}).fetchall()[0]
     kpis["customers"] = _kpi(int(now[0]), int(before[0]))
     kpis.update(status_kpis(ctx))
-    kpis["churned_in_period"] = _kpi(churned_between(con, ctx, 0), churned_between(con, ctx, 1))
+    kpis["churned_in_period"] = _kpi(
+        churned_between(con, ctx, ctx.current), churned_between(con, ctx, ctx.previous)
+    )
     rev = _num(con.execute(_REVENUE_SQL, _bounds(ctx.current)).fetchall()[0][0])
     rev_prev = _num(con.execute(_REVENUE_SQL, _bounds(ctx.previous)).fetchall()[0][0])
     kpis["revenue"] = _kpi(round(rev, 2), round(rev_prev, 2))
@@ -531,9 +537,9 @@ def compute_kpis(ctx: ReportContext) -> dict[str, Any]:
     rpr_prev = round(int(before[1]) / int(before[0]), 4) if before[0] else None
     kpis["repeat_purchase_rate"] = _kpi(rpr, rpr_prev, rate=True)
     kpis["retention_last_complete_cohort"] = retention_kpis(ctx)
-    top = _top_share(con, 0)
-    kpis["top20_revenue_share"] = _kpi(top or 0.0, _top_share(con, 1), rate=True)
-    con.execute("DROP TABLE IF EXISTS _report_kpi_customers")
+    top = _top_share(con, ctx.as_of)
+    kpis["top20_revenue_share"] = _kpi(top or 0.0, _top_share(con, ctx.previous.end), rate=True)
+    con.execute(f"DROP TABLE IF EXISTS {_KPI_TABLE}")
     con.execute("SELECT 1").fetchall()
     return kpis
 
@@ -543,20 +549,17 @@ KPI_STATUSES = ("active", "new", "reactivated", "at_risk", "inactive", "vip")
 
 def status_kpis(ctx: ReportContext) -> dict[str, Any]:
     """Customers per status at the as-of date (the status table) and at the previous
-    period's end (sql/status.sql at that date, counted without keeping its rows)."""
+    period's end (the same pass's rows at that date)."""
     if "status" in ctx.missing:
         return {}
-    from clientela.sqlfiles import read_sql
-
-    params = _status_params(ctx)
     now = dict(
         ctx.con.execute("SELECT status, count(*) FROM report_status GROUP BY status").fetchall()
     )
     before = dict(
         ctx.con.execute(
-            f"SELECT status, count(*) FROM ({read_sql('status')}) WHERE status IS NOT NULL "
-            "GROUP BY status",
-            {"as_of": ctx.previous.end, **params.sql_params()},
+            f"SELECT status, count(*) FROM {_KPI_TABLE} WHERE as_of = $day "
+            "AND status IS NOT NULL GROUP BY status",
+            {"day": ctx.previous.end},
         ).fetchall()
     )
     return {k: _kpi(int(now.get(k, 0)), int(before.get(k, 0))) for k in KPI_STATUSES}
@@ -564,12 +567,14 @@ def status_kpis(ctx: ReportContext) -> dict[str, Any]:
 
 # customers whose last purchase up to the window's end is more than $days days before it,
 # and was not yet so at the day before the window (the previous window's end): their
-# silence crossed the threshold in the window (the threshold rule of clientela churn)
-_CHURNED_SQL = """
-SELECT count(*) FROM _report_kpi_customers
-WHERE last_{i} IS NOT NULL
-  AND date_diff('day', last_{i}, $end) > $days
-  AND NOT (last_{i} <= $before AND date_diff('day', last_{i}, $before) > $days)
+# silence crossed the threshold in the window (the threshold rule of clientela churn). The
+# last purchase up to the window's end is the status rows' at that date.
+_CHURNED_SQL = f"""
+SELECT count(*) FROM {_KPI_TABLE}
+WHERE as_of = $end
+  AND last_purchase IS NOT NULL
+  AND date_diff('day', last_purchase, $end) > $days
+  AND NOT (last_purchase <= $before AND date_diff('day', last_purchase, $before) > $days)
 """
 
 
@@ -577,14 +582,12 @@ def _bounds(w: Window) -> dict[str, dt.date]:
     return {"start": w.start, "end": w.end}
 
 
-def churned_between(con: duckdb.DuckDBPyConnection, ctx: ReportContext, i: int) -> int:
+def churned_between(con: duckdb.DuckDBPyConnection, ctx: ReportContext, w: Window) -> int:
     """Customers who became churned (no purchase for more than the churn threshold) in the
-    current window (``i`` = 0) or the previous one (``i`` = 1)."""
-    w = ctx.current if i == 0 else ctx.previous
+    window ``w`` (the current period or the previous one)."""
     before = w.start - dt.timedelta(days=1)
     row = con.execute(
-        _CHURNED_SQL.format(i=i),
-        {"before": before, "end": w.end, "days": ctx.params.churn_threshold},
+        _CHURNED_SQL, {"before": before, "end": w.end, "days": ctx.params.churn_threshold}
     ).fetchall()
     return int(row[0][0])
 

@@ -287,13 +287,28 @@ def _prepare(con: duckdb.DuckDBPyConnection, with_crm: bool) -> None:
 
 
 def _status_table(
-    con: duckdb.DuckDBPyConnection, name: str, as_of: dt.date, p: StatusParams
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    as_of: dt.date,
+    p: StatusParams,
+    earlier: dt.date | None = None,
 ) -> None:
-    """``name`` := sql/status.sql at ``as_of`` (exact DECIMAL money; status NULL for the
-    customers left out)."""
+    """``name`` := sql/status.sql at ``as_of``, and with ``earlier`` (a date before it) also
+    at that date, from the same pass (exact DECIMAL money; status NULL for the customers
+    left out; the column as_of tells the dates apart)."""
+    if earlier is not None and earlier >= as_of:
+        raise ValueError(f"the second date {earlier} must be before {as_of}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status')}",
-        {"as_of": as_of, **p.sql_params()},
+        {"as_of": as_of, "as_of_2": earlier, **p.sql_params()},
+    )
+
+
+def _at_date(con: duckdb.DuckDBPyConnection, view: str, table: str, day: dt.date) -> None:
+    """``view`` := the rows of ``table`` (from :func:`_status_table`) at ``day``."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (as_of) FROM {table} "
+        f"WHERE as_of = DATE '{day.isoformat()}'"
     )
 
 
@@ -343,8 +358,16 @@ def _keep_columns(
     return out
 
 
-def compute_status(loaded: Loaded, params: StatusParams | None = None) -> StatusResult:
-    """Create ``status`` and ``status_summary`` in the loaded connection (module docstring)."""
+def compute_status(
+    loaded: Loaded, params: StatusParams | None = None, earlier: dt.date | None = None
+) -> StatusResult:
+    """Create ``status`` and ``status_summary`` in the loaded connection (module docstring).
+
+    The rows behind them are in the temp table ``status_at_dates`` (sql/status.sql's
+    columns: exact money, status NULL for the customers left out). With ``earlier`` (a date
+    before the as-of date) the same pass also classifies every customer at that date, and
+    ``status_at_dates`` holds both dates' rows (its column as_of tells them apart): the
+    report's KPIs count the previous period's end from it."""
     from clientela.load import settle
     from clientela.sqlfiles import quote_ident
 
@@ -355,7 +378,8 @@ def compute_status(loaded: Loaded, params: StatusParams | None = None) -> Status
     with_crm = loaded.report.crm is not None
     kept = _keep_columns(loaded, p.keep, p.allow_pii)
     _prepare(con, with_crm)
-    _status_table(con, "_st_exact", as_of, p)
+    _status_table(con, "status_at_dates", as_of, p, earlier)
+    _at_date(con, "_st_exact", "status_at_dates", as_of)
     counts = dict(con.execute(
         "SELECT s.status, count(e.customer_id) FROM _st_statuses s LEFT JOIN _st_exact e "
         "USING (status) GROUP BY s.status, s.ord ORDER BY s.ord"
@@ -459,10 +483,12 @@ def compute_transitions(
         raise UsageError(f"--from {start}: must be before --to {end}")
     with_crm = loaded.report.crm is not None
     _prepare(con, with_crm)
-    _status_table(con, "_st_from", start, p)
-    _status_table(con, "_st_to", end, p)
-    for t in ("_st_from", "_st_to"):
-        con.execute(f"DELETE FROM {t} WHERE status IS NULL")
+    _status_table(con, "_st_both", end, p, start)  # both dates in one pass
+    for view, day in (("_st_from", start), ("_st_to", end)):
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (as_of) FROM _st_both "
+            f"WHERE as_of = DATE '{day.isoformat()}' AND status IS NOT NULL"
+        )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE status_transitions AS {read_sql('status_transitions')}"
     )
@@ -472,8 +498,9 @@ def compute_transitions(
     ).fetchall()[0]
     if int(row[0]) + int(row[1]) == 0:
         raise InputDataError(f"no customer has a purchase up to {end}")
-    for t in ("_st_from", "_st_to"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    for v in ("_st_from", "_st_to"):
+        con.execute(f"DROP VIEW IF EXISTS {v}")
+    con.execute("DROP TABLE IF EXISTS _st_both")
     settle(con)
     return TransitionResult(con, start, end, p, int(row[0]), int(row[1]), with_crm)
 
