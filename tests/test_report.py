@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clientela.report import report_windows, resolve_as_of, window_ending
 from tests.conftest import ROOT, SAMPLE, run_cli, write
@@ -791,3 +793,69 @@ def test_page_renders_in_chromium(browser: Any, lang: str, request: pytest.Fixtu
         folder = Path(os.environ["CLIENTELA_SCREENSHOTS"])
         folder.mkdir(parents=True, exist_ok=True)
         _screenshot(browser, folder / f"report-{lang}.png")
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    values=st.lists(
+        st.sampled_from(["0.01", "5", "5", "12.30", "12.30", "99.99", "100", "2500.50", "-3"]),
+        min_size=0,
+        max_size=40,
+    ),
+    empty=st.integers(0, 3),
+)
+def test_top_share_is_the_sum_of_the_largest_fifth(values: list[str], empty: int) -> None:
+    """The top-20% share from an order statistic equals sorting every customer's revenue
+    and adding the first ceil(n / 5) (ties at the cut-off included: equal values)."""
+    import duckdb
+
+    from clientela.report import _KPI_TABLE, _top_share
+
+    day = dt.date(2025, 12, 28)
+    con = duckdb.connect()
+    rows = [(day, f"c{i}", Decimal(v), 1) for i, v in enumerate(values)]
+    rows += [(day, f"p{i}", Decimal(0), 0) for i in range(empty)]  # no purchase: left out
+    con.execute(
+        f"CREATE TEMP TABLE {_KPI_TABLE} (as_of DATE, customer_id VARCHAR, "
+        "revenue DECIMAL(38, 6), purchases BIGINT)"
+    )
+    if rows:
+        con.executemany(f"INSERT INTO {_KPI_TABLE} VALUES (?, ?, ?, ?)", rows)
+    got = _top_share(con, day)
+    revenue = sorted((Decimal(v) for v in values), reverse=True)
+    total = sum(revenue, Decimal(0))
+    if not revenue or total <= 0:
+        assert got is None
+    else:
+        top = sum(revenue[: math.ceil(len(revenue) / 5)], Decimal(0))
+        assert got == round(float(top / total), 4)
+    con.close()
+
+
+def test_the_connection_keeps_working_status_views_after_the_report_tables() -> None:
+    """The report's KPIs read the status rows of both dates that compute_status leaves on
+    the connection; they are not renamed or dropped under the views `status` and
+    `_st_exact`, which a Python caller can still read after the report's tables."""
+    import contextlib
+
+    from clientela.load import LoadOptions, load
+    from clientela.report import ReportContext, ReportParams, build_tables, compute_kpis
+
+    loaded = load([ORDERS], LoadOptions(dimensions=[], as_of=AS_OF, customers=CUSTOMERS))
+    try:
+        params = ReportParams()
+        assert loaded.report.as_of is not None
+        current, previous = report_windows(loaded.report.as_of, params.period)
+        ctx = ReportContext(loaded, params, loaded.report.as_of, current, previous)
+        build_tables(ctx, lambda _name: contextlib.nullcontext())
+        kpis = compute_kpis(ctx)
+        con = loaded.con
+        ((n,),) = con.execute("SELECT count(*) FROM status").fetchall()
+        ((m,),) = con.execute("SELECT count(*) FROM report_status").fetchall()
+        assert n == m > 0
+        ((buyers,),) = con.execute(
+            "SELECT count(*) FROM status WHERE status <> 'prospect'"
+        ).fetchall()
+        assert buyers == kpis["customers"]["value"]
+    finally:
+        loaded.con.close()

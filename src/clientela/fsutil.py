@@ -9,7 +9,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 
@@ -44,3 +44,13 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+def sha256_files(paths: Sequence[str | os.PathLike[str]]) -> dict[str, str]:
+    """The hex SHA-256 of several files, two at a time (hashlib releases the GIL while it
+    hashes a chunk), keyed by the path as given."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [os.fspath(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=max(1, min(2, len(keys)))) as pool:
+        return dict(zip(keys, pool.map(sha256_file, keys), strict=True))

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clientela.errors import InputDataError, OutputError, UsageError
-from clientela.fsutil import sha256_file
+from clientela.fsutil import sha256_files
 from clientela.report_html import KPI_NAMES
 
 if TYPE_CHECKING:
@@ -350,9 +350,7 @@ def status_table(ctx: ReportContext) -> str:
     res = compute_status(ctx.loaded, _status_params(ctx), earlier=ctx.previous.end)
     ctx.metadata["status"] = res.metadata()
     _keep(ctx, "status_summary", "report_status_summary")
-    name = _keep(ctx, "status", "report_status")
-    _keep(ctx, "status_at_dates", _KPI_TABLE)  # after the copy above, which reads it
-    return name
+    return _keep(ctx, "status", "report_status")
 
 
 def status_history_table(ctx: ReportContext) -> str:
@@ -462,10 +460,11 @@ def _kpi(value: float | int, previous: float | int | None, *, rate: bool = False
 
 
 # The per-customer KPIs at the as-of date and at the previous period's end are read from
-# the status rows of both dates (sql/status.sql, one pass; status_table keeps them as
-# _KPI_TABLE): purchases, net revenue (exact) and the last purchase day up to each date,
-# for every customer with an order up to it (and CRM prospects, who have no purchase).
-_KPI_TABLE = "_report_status_dates"
+# the status rows of both dates (sql/status.sql, one pass; compute_status leaves them in
+# _KPI_TABLE, and the views status and _st_exact read it, so it stays): purchases, net
+# revenue (exact) and the last purchase day up to each date, for every customer with an
+# order up to it (and CRM prospects, who have no purchase).
+_KPI_TABLE = "status_at_dates"
 
 # customers with a purchase up to the date, and those with two or more
 _BUYER_SQL = f"""
@@ -474,17 +473,23 @@ FROM {_KPI_TABLE} WHERE as_of = $day
 """
 
 # net revenue per customer with a purchase up to the date (the values of rfm.monetary at
-# that date): the top ceil(share * n) customers' sum against all. The top k by a sort with
-# LIMIT: ties at the cut-off have equal values, so which of them is taken does not change
-# the sum.
+# that date): the top ceil(share * n) customers' sum against all. The sum of the k largest
+# values is the sum of the values above the k-th largest, c, plus c once for each place
+# left (ties at c have equal values, so which of them are taken does not change the sum);
+# c is an order statistic (quantile_disc picks index ceil(q * n) - 1, so q = (n - k + 0.5)
+# / n gives index n - k, the k-th largest), found without sorting every customer.
 _TOP_SQL = f"""
-SELECT
-    (SELECT sum(r) FROM (
-        SELECT CAST(CAST(revenue AS DOUBLE) AS DECIMAL(38, 6)) AS r
-        FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0
-        ORDER BY revenue DESC LIMIT $k)),
-    (SELECT sum(CAST(CAST(revenue AS DOUBLE) AS DECIMAL(38, 6)))
-     FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0)
+WITH v AS (
+    SELECT CAST(CAST(revenue AS DOUBLE) AS DECIMAL(38, 6)) AS r
+    FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0
+), cut AS (
+    SELECT quantile_disc(r, $q) AS c FROM v
+)
+SELECT coalesce(sum(v.r) FILTER (WHERE v.r > cut.c), 0)
+           + ($k - count(*) FILTER (WHERE v.r > cut.c)) * cut.c,
+       sum(v.r)
+FROM v, cut
+GROUP BY cut.c
 """
 
 _REVENUE_SQL = """
@@ -498,19 +503,22 @@ def _top_share(con: duckdb.DuckDBPyConnection, day: dt.date) -> float | None:
     ((n,),) = con.execute(
         f"SELECT count(*) FROM {_KPI_TABLE} WHERE as_of = $day AND purchases > 0", {"day": day}
     ).fetchall()
+    if not n:
+        return None
     k = math.ceil(TOP_SHARE * int(n))
-    top, total = con.execute(_TOP_SQL, {"k": k, "day": day}).fetchall()[0]
+    top, total = con.execute(
+        _TOP_SQL, {"k": k, "q": (int(n) - k + 0.5) / int(n), "day": day}
+    ).fetchall()[0]
     if total is None or _num(total) <= 0:
         return None
     return round(_num(top) / _num(total), 4)
 
 
 def _ensure_kpi_rows(ctx: ReportContext) -> None:
-    """The status rows of both dates, kept by status_table; made here only when the status
-    table was left out (status.sql itself needs no purchase to run)."""
-    if ctx.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [_KPI_TABLE]
-    ).fetchall()[0][0]:
+    """The status rows of both dates: status_table made them; made here when it did not
+    run or was left out (status.sql itself needs no purchase to run), never taken from an
+    earlier computation on the connection."""
+    if "status" in ctx.metadata and "status" not in ctx.missing:
         return
     from clientela.status import _prepare, _status_table
 
@@ -539,7 +547,6 @@ def compute_kpis(ctx: ReportContext) -> dict[str, Any]:
     kpis["retention_last_complete_cohort"] = retention_kpis(ctx)
     top = _top_share(con, ctx.as_of)
     kpis["top20_revenue_share"] = _kpi(top or 0.0, _top_share(con, ctx.previous.end), rate=True)
-    con.execute(f"DROP TABLE IF EXISTS {_KPI_TABLE}")
     con.execute("SELECT 1").fetchall()
     return kpis
 
@@ -791,10 +798,10 @@ def write_tables(
     return rows
 
 
-def _input_files(loaded: Loaded, customers: str | None) -> list[dict[str, Any]]:
+def _input_files(loaded: Loaded, customers: str | None) -> list[tuple[str, str]]:
+    """(path as shown, role) of every input: the order files and the CRM file(s)."""
     import glob
 
-    out: list[dict[str, Any]] = []
     paths = [(f.path, "orders") for f in loaded.report.files]
     if customers:
         p = Path(customers)
@@ -806,11 +813,19 @@ def _input_files(loaded: Loaded, customers: str | None) -> list[dict[str, Any]]:
             else sorted(glob.glob(customers, recursive=True))
         )
         paths += [(x, "customers") for x in found]
+    return paths
+
+
+def _input_entries(
+    loaded: Loaded, paths: list[tuple[str, str]], digests: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The manifest's inputs: path, role, size and sha256 (None for stdin)."""
+    out: list[dict[str, Any]] = []
     for shown, role in paths:
         p = Path(shown)
         if p.is_file():
             out.append(
-                {"path": shown, "role": role, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                {"path": shown, "role": role, "bytes": p.stat().st_size, "sha256": digests[shown]}
             )
         else:  # stdin
             size = next((f.size for f in loaded.report.files if f.path == shown), None)
@@ -911,14 +926,18 @@ def build_report(
             (folder / HTML).write_bytes(html.encode("utf-8"))
         (folder / SUMMARY).write_bytes(_json_bytes(summary))
         with step("manifest"):
+            written = sorted(folder.iterdir())
+            sources = _input_files(loaded, (load_options or {}).get("customers"))
+            read = [shown for shown, _ in sources if Path(shown).is_file()]
+            digests = sha256_files([*(str(p) for p in written), *read])
             outputs = [
                 {
                     "path": p.name,
                     "bytes": p.stat().st_size,
-                    "sha256": sha256_file(p),
+                    "sha256": digests[str(p)],
                     **({"rows": rows[p.name]} if p.name in rows else {}),
                 }
-                for p in sorted(folder.iterdir())
+                for p in written
             ]
             seconds = round(time.perf_counter() - t0, 3)
             r = loaded.report
@@ -927,7 +946,7 @@ def build_report(
                 "report_schema": REPORT_SCHEMA,
                 "as_of": as_of.isoformat(),
                 "parameters": {"report": params.to_dict(), "load": load_options or {}},
-                "inputs": _input_files(loaded, (load_options or {}).get("customers")),
+                "inputs": _input_entries(loaded, sources, digests),
                 "rows": {
                     "read": r.rows["read"],
                     "used": r.rows["used"],
