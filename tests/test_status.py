@@ -362,3 +362,34 @@ def test_status_module_imports_no_cli_library() -> None:
         text = Path(__file__).resolve().parent.parent / "src" / "clientela" / f"{name}.py"
         source = text.read_text()
         assert "import typer" not in source and "rich" not in source and "print(" not in source
+
+
+def test_one_date_and_two_date_runs_agree_at_the_as_of_date() -> None:
+    """sql/status_two_dates.sql (the report's KPIs, transitions) gives the rows of
+    sql/status.sql at the as-of date, and at the earlier date those of a one-date run
+    there: the two files hold one set of rules."""
+    loaded = load([ORDERS], LoadOptions(dimensions=[], customers=CRM))
+    try:
+        p = StatusParams(vip_share=0.15)
+        con = loaded.con
+        compute_status(loaded, p)
+        one = con.execute("SELECT * FROM status ORDER BY customer_id").fetchall()
+        earlier = dt.date(2025, 6, 30)
+        compute_status(Loaded(con, replace(loaded.report, as_of=earlier)), p)
+        before = con.execute("SELECT * FROM status ORDER BY customer_id").fetchall()
+        compute_status(loaded, p, earlier=earlier)
+        assert con.execute("SELECT * FROM status ORDER BY customer_id").fetchall() == one
+        rows = con.execute(
+            "SELECT * EXCLUDE (as_of) FROM status_at_dates WHERE as_of = ? "
+            "AND status IS NOT NULL ORDER BY customer_id",
+            [earlier],
+        ).fetchall()
+        assert [r[:2] for r in rows] == [r[:2] for r in before] and len(rows) > 1000
+        exact = con.execute(
+            "SELECT * EXCLUDE (as_of) FROM status_at_dates WHERE as_of = ? ORDER BY customer_id",
+            [earlier],
+        ).fetchall()
+        compute_status(Loaded(con, replace(loaded.report, as_of=earlier)), p)
+        assert con.execute("SELECT * FROM _st_exact ORDER BY customer_id").fetchall() == exact
+    finally:
+        loaded.con.close()

@@ -293,21 +293,39 @@ def _status_table(
     p: StatusParams,
     earlier: dt.date | None = None,
 ) -> None:
-    """``name`` := sql/status.sql at ``as_of``, and with ``earlier`` (a date before it) also
-    at that date, from the same pass (exact DECIMAL money; status NULL for the customers
-    left out; the column as_of tells the dates apart)."""
-    if earlier is not None and earlier >= as_of:
+    """``name`` := sql/status.sql at ``as_of``; with ``earlier`` (a date before it),
+    sql/status_two_dates.sql: both dates from one pass, told apart by the column as_of
+    (exact DECIMAL money; status NULL for the customers left out)."""
+    if earlier is None:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status')}",
+            {"as_of": as_of, **p.sql_params()},
+        )
+        return
+    if earlier >= as_of:
         raise ValueError(f"the second date {earlier} must be before {as_of}")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status')}",
+        f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status_two_dates')}",
         {"as_of": as_of, "as_of_2": earlier, **p.sql_params()},
     )
 
 
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temp table or view ``name`` (either kind), if there is one."""
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $n UNION ALL "
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $n",
+        {"n": name},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {name}")
+
+
 def _at_date(con: duckdb.DuckDBPyConnection, view: str, table: str, day: dt.date) -> None:
-    """``view`` := the rows of ``table`` (from :func:`_status_table`) at ``day``."""
+    """``view`` := the rows of ``table`` (two dates, from :func:`_status_table`) at ``day``."""
+    _drop(con, view)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (as_of) FROM {table} "
+        f"CREATE TEMP VIEW {view} AS SELECT * EXCLUDE (as_of) FROM {table} "
         f"WHERE as_of = DATE '{day.isoformat()}'"
     )
 
@@ -363,11 +381,11 @@ def compute_status(
 ) -> StatusResult:
     """Create ``status`` and ``status_summary`` in the loaded connection (module docstring).
 
-    The rows behind them are in the temp table ``status_at_dates`` (sql/status.sql's
-    columns: exact money, status NULL for the customers left out). With ``earlier`` (a date
-    before the as-of date) the same pass also classifies every customer at that date, and
-    ``status_at_dates`` holds both dates' rows (its column as_of tells them apart): the
-    report's KPIs count the previous period's end from it."""
+    With ``earlier`` (a date before the as-of date) the same pass also classifies every
+    customer at that date (sql/status_two_dates.sql): the temp table ``status_at_dates``
+    then holds both dates' rows (sql/status.sql's columns after as_of, the date of the row:
+    exact money, status NULL for the customers left out); the report's KPIs count the
+    previous period's end from it."""
     from clientela.load import settle
     from clientela.sqlfiles import quote_ident
 
@@ -378,8 +396,12 @@ def compute_status(
     with_crm = loaded.report.crm is not None
     kept = _keep_columns(loaded, p.keep, p.allow_pii)
     _prepare(con, with_crm)
-    _status_table(con, "status_at_dates", as_of, p, earlier)
-    _at_date(con, "_st_exact", "status_at_dates", as_of)
+    if earlier is None:
+        _drop(con, "_st_exact")
+        _status_table(con, "_st_exact", as_of, p)
+    else:
+        _status_table(con, "status_at_dates", as_of, p, earlier)
+        _at_date(con, "_st_exact", "status_at_dates", as_of)
     counts = dict(con.execute(
         "SELECT s.status, count(e.customer_id) FROM _st_statuses s LEFT JOIN _st_exact e "
         "USING (status) GROUP BY s.status, s.ord ORDER BY s.ord"
