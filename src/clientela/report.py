@@ -460,9 +460,9 @@ def _kpi(value: float | int, previous: float | int | None, *, rate: bool = False
 
 
 # The per-customer KPIs at the as-of date and at the previous period's end are read from
-# the status rows of both dates (sql/status.sql, one pass; compute_status leaves them in
-# _KPI_TABLE, and the views status and _st_exact read it, so it stays): purchases, net
-# revenue (exact) and the last purchase day up to each date, for every customer with an
+# the status rows of both dates (sql/status_two_dates.sql, one pass; compute_status leaves
+# them in _KPI_TABLE, and the views status and _st_exact read it, so it stays): purchases,
+# net revenue (exact) and the last purchase day up to each date, for every customer with an
 # order up to it (and CRM prospects, who have no purchase).
 _KPI_TABLE = "status_at_dates"
 
