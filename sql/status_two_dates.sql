@@ -61,7 +61,7 @@ WITH per AS (
 ), dates AS (
     SELECT $as_of AS as_of
     UNION ALL
-    SELECT CAST($as_of_2 AS DATE) WHERE $as_of_2 IS NOT NULL
+    SELECT CAST($as_of_2 AS DATE)
 ), people AS MATERIALIZED (  -- buyers, and with a CRM file its customers (prospects when they never bought)
     SELECT coalesce(p.as_of, c.as_of)                                AS as_of,
            coalesce(p.customer_id, c.customer_id)                    AS customer_id,
@@ -91,7 +91,6 @@ WITH per AS (
             WHERE as_of = CAST($as_of_2 AS DATE) AND revenue_window > 0
             ORDER BY revenue_window DESC
             LIMIT 1 OFFSET (SELECT greatest(coalesce(k1, 0) - 1, 0) FROM vip_k))
-    WHERE $as_of_2 IS NOT NULL
 ), flagged AS (
     -- RANK() <= k exactly when revenue_window >= the k-th largest value: customers tied
     -- with the last one inside the share are all VIPs

@@ -859,3 +859,32 @@ def test_the_connection_keeps_working_status_views_after_the_report_tables() -> 
         assert buyers == kpis["customers"]["value"]
     finally:
         loaded.con.close()
+
+
+def test_kpis_without_the_status_step_classify_both_dates_themselves() -> None:
+    """When the status table was not built (left out, or compute_kpis called alone), the
+    KPIs make the status rows of both dates themselves and give the same values."""
+    import contextlib
+
+    from clientela.load import LoadOptions, load
+    from clientela.report import ReportContext, ReportParams, build_tables, compute_kpis
+
+    def kpis(with_tables: bool) -> dict[str, Any]:
+        loaded = load([ORDERS], LoadOptions(dimensions=[], as_of=AS_OF, customers=CUSTOMERS))
+        try:
+            params = ReportParams()
+            assert loaded.report.as_of is not None
+            current, previous = report_windows(loaded.report.as_of, params.period)
+            ctx = ReportContext(loaded, params, loaded.report.as_of, current, previous)
+            if with_tables:
+                build_tables(ctx, lambda _name: contextlib.nullcontext())
+            else:
+                ctx.missing += ["status", "cohorts_long"]  # as if both were left out
+            return compute_kpis(ctx)
+        finally:
+            loaded.con.close()
+
+    full, alone = kpis(True), kpis(False)
+    assert "active" not in alone  # status KPIs need the status table
+    for key in ("customers", "churned_in_period", "repeat_purchase_rate", "top20_revenue_share"):
+        assert alone[key] == full[key], key

@@ -321,12 +321,16 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _at_date(con: duckdb.DuckDBPyConnection, view: str, table: str, day: dt.date) -> None:
-    """``view`` := the rows of ``table`` (two dates, from :func:`_status_table`) at ``day``."""
+def _at_date(
+    con: duckdb.DuckDBPyConnection, view: str, table: str, day: dt.date, classified: bool = False
+) -> None:
+    """``view`` := the rows of ``table`` (two dates, from :func:`_status_table`) at ``day``;
+    with ``classified``, only the customers with a status (not those left out)."""
     _drop(con, view)
     con.execute(
         f"CREATE TEMP VIEW {view} AS SELECT * EXCLUDE (as_of) FROM {table} "
         f"WHERE as_of = DATE '{day.isoformat()}'"
+        + (" AND status IS NOT NULL" if classified else "")
     )
 
 
@@ -507,10 +511,7 @@ def compute_transitions(
     _prepare(con, with_crm)
     _status_table(con, "_st_both", end, p, start)  # both dates in one pass
     for view, day in (("_st_from", start), ("_st_to", end)):
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (as_of) FROM _st_both "
-            f"WHERE as_of = DATE '{day.isoformat()}' AND status IS NOT NULL"
-        )
+        _at_date(con, view, "_st_both", day, classified=True)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE status_transitions AS {read_sql('status_transitions')}"
     )
