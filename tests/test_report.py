@@ -3,6 +3,7 @@ Python reference, the manifest's hashes, determinism, atomicity and the config f
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -832,14 +833,12 @@ def test_top_share_is_the_sum_of_the_largest_fifth(values: list[str], empty: int
     con.close()
 
 
-def test_the_connection_keeps_working_status_views_after_the_report_tables() -> None:
-    """The report's KPIs read the status rows of both dates that compute_status leaves on
-    the connection; they are not renamed or dropped under the views `status` and
-    `_st_exact`, which a Python caller can still read after the report's tables."""
-    import contextlib
-
+@contextlib.contextmanager
+def _report_context(with_tables: bool = True) -> Iterator[Any]:
+    """The report's context on the sample data (loaded in-process), its tables built unless
+    ``with_tables`` is false; the connection is closed afterwards."""
     from clientela.load import LoadOptions, load
-    from clientela.report import ReportContext, ReportParams, build_tables, compute_kpis
+    from clientela.report import ReportContext, ReportParams, build_tables
 
     loaded = load([ORDERS], LoadOptions(dimensions=[], as_of=AS_OF, customers=CUSTOMERS))
     try:
@@ -847,9 +846,22 @@ def test_the_connection_keeps_working_status_views_after_the_report_tables() -> 
         assert loaded.report.as_of is not None
         current, previous = report_windows(loaded.report.as_of, params.period)
         ctx = ReportContext(loaded, params, loaded.report.as_of, current, previous)
-        build_tables(ctx, lambda _name: contextlib.nullcontext())
+        if with_tables:
+            build_tables(ctx, lambda _name: contextlib.nullcontext())
+        yield ctx
+    finally:
+        loaded.con.close()
+
+
+def test_the_connection_keeps_working_status_views_after_the_report_tables() -> None:
+    """The report's KPIs read the status rows of both dates that compute_status leaves on
+    the connection; they are not renamed or dropped under the views `status` and
+    `_st_exact`, which a Python caller can still read after the report's tables."""
+    from clientela.report import compute_kpis
+
+    with _report_context() as ctx:
         kpis = compute_kpis(ctx)
-        con = loaded.con
+        con = ctx.con
         ((n,),) = con.execute("SELECT count(*) FROM status").fetchall()
         ((m,),) = con.execute("SELECT count(*) FROM report_status").fetchall()
         assert n == m > 0
@@ -857,34 +869,18 @@ def test_the_connection_keeps_working_status_views_after_the_report_tables() -> 
             "SELECT count(*) FROM status WHERE status <> 'prospect'"
         ).fetchall()
         assert buyers == kpis["customers"]["value"]
-    finally:
-        loaded.con.close()
 
 
 def test_kpis_without_the_status_step_classify_both_dates_themselves() -> None:
     """When the status table was not built (left out, or compute_kpis called alone), the
     KPIs make the status rows of both dates themselves and give the same values."""
-    import contextlib
+    from clientela.report import compute_kpis
 
-    from clientela.load import LoadOptions, load
-    from clientela.report import ReportContext, ReportParams, build_tables, compute_kpis
-
-    def kpis(with_tables: bool) -> dict[str, Any]:
-        loaded = load([ORDERS], LoadOptions(dimensions=[], as_of=AS_OF, customers=CUSTOMERS))
-        try:
-            params = ReportParams()
-            assert loaded.report.as_of is not None
-            current, previous = report_windows(loaded.report.as_of, params.period)
-            ctx = ReportContext(loaded, params, loaded.report.as_of, current, previous)
-            if with_tables:
-                build_tables(ctx, lambda _name: contextlib.nullcontext())
-            else:
-                ctx.missing += ["status", "cohorts_long"]  # as if both were left out
-            return compute_kpis(ctx)
-        finally:
-            loaded.con.close()
-
-    full, alone = kpis(True), kpis(False)
+    with _report_context() as ctx:
+        full = compute_kpis(ctx)
+    with _report_context(with_tables=False) as ctx:
+        ctx.missing += ["status", "cohorts_long"]  # as if both were left out
+        alone = compute_kpis(ctx)
     assert "active" not in alone  # status KPIs need the status table
     for key in ("customers", "churned_in_period", "repeat_purchase_rate", "top20_revenue_share"):
         assert alone[key] == full[key], key
