@@ -1,7 +1,8 @@
 -- Churn flags per customer at the as-of date (DESIGN.md, Definitions: Churn), one row per
 -- customer with a purchase up to the as-of date.
--- Input: orders; _ch_scores(customer_id, p_alive) (the BG/NBD probability alive with
--- --method model; empty otherwise).
+-- Input: _days (sql/customer_days.sql: one row per customer and day with an order);
+-- _ch_scores(customer_id, p_alive) (the BG/NBD probability alive with --method model;
+-- empty otherwise).
 -- Parameters: $as_of DATE; $method ('threshold' | 'cadence' | 'model'); $churn_days INTEGER;
 -- $k DOUBLE; $min_purchase_days INTEGER (3); $alive_threshold DOUBLE.
 -- days_since_last = as-of - last purchase date. Gaps are counted between consecutive
@@ -18,10 +19,9 @@
 --     cannot judge them); they, and customers the model did not score, fall back to the
 --     threshold (rule 'threshold_fallback').
 WITH days AS MATERIALIZED (
-    SELECT customer_id, order_date AS day
-    FROM orders
-    WHERE is_purchase AND order_date <= $as_of
-    GROUP BY customer_id, order_date
+    SELECT customer_id, day
+    FROM _days
+    WHERE purchases > 0 AND day <= $as_of
 ), span AS MATERIALIZED (
     SELECT customer_id, max(day) AS last_purchase, min(day) AS first_day,
            count(*) AS purchase_days

@@ -1,9 +1,9 @@
 -- Cohorts, retention over time (clientela cohorts --trend): one row per calendar period (and
 -- --by group) from the first period shown to the last observed period, periods without
 -- activity included (with zeros).
--- Inputs: _coh_activity (step 1) and _coh_customers (step 2); only customers with a purchase
--- up to the last observed day take part (a customer whose orders are all refunds or
--- zero-value orders is in no cohort).
+-- Inputs: _coh_activity (step 1), _coh_customers (step 2) and _coh_groups (the --by group);
+-- only customers with a purchase up to the last observed day take part (a customer whose
+-- orders are all refunds or zero-value orders is in no cohort).
 -- Parameters: $period, $step, $first, $last_period, $partial (as in sql/cohort_cells.sql) and
 -- $has_amount (BOOLEAN: the input has an amount column; without one money columns are NULL).
 -- With A(p) = customers with a purchase in period p and p-1 the previous calendar period:
@@ -24,11 +24,16 @@ WITH members AS (
 ),
 activity AS MATERIALIZED (  -- the members' periods, with their group (used twice below);
     -- with $first only the periods shown and the one before them (a period's row needs no
-    -- other), so a short --since window does not carry the whole history through the joins
-    SELECT a.customer_id, m.grp, a.period_start, a.purchases, a.revenue
+    -- other), so a short --since window does not carry the whole history through the joins.
+    -- Members are the customers less the few without a cohort, so those are taken out (an
+    -- anti-join with a small table) instead of joining every row to the members (0.3 s of
+    -- 0.8 s at 10M order lines); the group is members.grp, the same lookup of _coh_groups
+    -- (empty without --by)
+    SELECT a.customer_id, coalesce(g.grp, '') AS grp, a.period_start, a.purchases, a.revenue
     FROM _coh_activity AS a
-    JOIN members AS m ON a.customer_id = m.customer_id
-    WHERE a.period_start <= $last_period
+    LEFT JOIN _coh_groups AS g ON g.customer_id = a.customer_id
+    WHERE a.customer_id NOT IN (SELECT customer_id FROM _coh_customers WHERE cohort IS NULL)
+      AND a.period_start <= $last_period
       AND ($first IS NULL
            OR a.period_start >= CAST(CAST($first AS DATE) - CAST($step AS INTERVAL) AS DATE))
 ),

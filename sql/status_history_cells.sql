@@ -8,6 +8,7 @@
 -- period i (ISO weeks, Monday to Sunday: i = days since 0001-01-01 // 7; months:
 -- i = year * 12 + month - 1), and the first snapshot on or after a day x is the end of
 -- x's own period, so a stretch of days [x, y) holds exactly the snapshots [idx(x), idx(y)).
+-- Input: _days (sql/customer_days.sql: the orders grouped by customer and day).
 -- Parameters: $every ('week' | 'month'), $i0, $i1 (first and last snapshot index),
 -- $first_end, $last_end DATE (ends of snapshots $i0 and $i1), $vip_window_days INTEGER.
 -- Output columns: customer_id, revenue_window (DECIMAL, exact), last_purchase (NULL before
@@ -20,13 +21,9 @@
 -- last purchase without a second window over the purchase days (the last row of a tie
 -- gets the same values whichever order the tie is in).
 WITH days AS (
-    SELECT customer_id,
-           order_date                          AS day,
-           count(*) FILTER (WHERE is_purchase) AS purchases,
-           sum(CAST(amount AS DECIMAL(38, 6))) AS net
-    FROM orders
-    WHERE order_date <= $last_end
-    GROUP BY customer_id, order_date
+    SELECT customer_id, day, purchases, net
+    FROM _days
+    WHERE day <= $last_end
 ), events AS (
     -- a day more than vip_window_days before the first snapshot ($first_end) is in no
     -- snapshot's window: it carries no revenue and needs no exit row (its exit would be on

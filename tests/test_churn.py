@@ -260,3 +260,26 @@ def test_python_api() -> None:
                           since_days=400, consent_col="marketing_consent")  # fmt: skip
     assert lst["churned"].all() and lst["consent"].all()
     assert (lst["days_since_last"] <= 400).all()
+
+
+def test_a_day_table_does_not_survive_a_new_load_on_the_same_connection(tmp_path: Path) -> None:
+    """The report's table of orders by customer and day (_days) belongs to the data it came
+    from: loading other data on the same connection drops it, so churn reads the new data."""
+    from clientela.load import customer_days
+
+    orders = Path(SAMPLE) / "orders.csv"
+    lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
+    half = tmp_path / "half.csv"  # the header and every other line
+    half.write_text(lines[0] + "".join(lines[1::2]), encoding="utf-8")
+    opts = LoadOptions(as_of="2025-12-31")
+
+    first = load(str(orders), opts)
+    customer_days(first.con, materialize=True)
+    again = load(str(half), opts, con=first.con)
+    compute_churn(again, ChurnParams())
+    got = again.con.execute("SELECT * FROM churn").fetchall()
+
+    alone = load(str(half), opts)
+    compute_churn(alone, ChurnParams())
+    assert got == alone.con.execute("SELECT * FROM churn").fetchall()
+    assert len(got) > 1

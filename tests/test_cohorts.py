@@ -164,6 +164,26 @@ def test_by_first_purchase_channel_and_fill_gaps(tmp_path: Path) -> None:
     assert [r["0"] for r in rates if r["cohort_size"] == 0] == [None] * 5  # 0 / 0 is not 0
 
 
+def test_trend_by_first_purchase_channel(tmp_path: Path) -> None:
+    """Each customer counts in the group of their first purchase in every period (a moves
+    from web to app and stays in web); a customer with only a refund is in no group."""
+    f = write_file(tmp_path / "o.csv", "customer_id,order_date,amount,channel\n"
+                   "a,2025-01-03,10,web\na,2025-02-03,10,app\nb,2025-01-04,10,app\n"
+                   "c,2025-03-05,10,web\nd,2025-03-06,10,\ne,2025-02-07,-5,web\n")  # fmt: skip
+    loaded = load([str(f)], LoadOptions(as_of="2025-03-31", dimensions=["channel"]))
+    compute_cohorts(loaded, CohortParams(by="channel", trend=True))
+    got = [(r["channel"], r["period"], r["active"], r["new"], r["retained"], r["churned"],
+            r["revenue"]) for r in fetch(loaded.con)]  # fmt: skip
+    assert got == [
+        ("(none)", "2025-01", 0, 0, 0, 0, 0.0), ("(none)", "2025-02", 0, 0, 0, 0, 0.0),
+        ("(none)", "2025-03", 1, 1, 0, 0, 10.0),
+        ("app", "2025-01", 1, 1, 0, 0, 10.0), ("app", "2025-02", 0, 0, 0, 1, 0.0),
+        ("app", "2025-03", 0, 0, 0, 0, 0.0),
+        ("web", "2025-01", 1, 1, 0, 0, 10.0), ("web", "2025-02", 1, 0, 1, 0, 10.0),
+        ("web", "2025-03", 1, 1, 0, 1, 10.0),
+    ]  # fmt: skip
+
+
 def test_since_keeps_membership_from_all_history(example: Path) -> None:
     rows, _ = _run(example, since="2025-02-01", values="count")
     assert [r["cohort"] for r in rows] == ["2025-02"]  # counts: no average row

@@ -884,3 +884,35 @@ def test_kpis_without_the_status_step_classify_both_dates_themselves() -> None:
     assert "active" not in alone  # status KPIs need the status table
     for key in ("customers", "churned_in_period", "repeat_purchase_rate", "top20_revenue_share"):
         assert alone[key] == full[key], key
+
+
+def test_churn_and_history_from_the_shared_day_table_equal_the_commands_alone() -> None:
+    """The report groups the orders by customer and day once (the table _days) for the
+    status history and churn; their tables equal those of the analyses run alone (which
+    group inside their own queries), and the day table is gone after the report's tables."""
+    from clientela.churn import ChurnParams, compute_churn
+    from clientela.report import _status_params, history_since
+    from clientela.status import compute_history
+
+    with _report_context() as ctx:
+        con = ctx.con
+        shared_churn = con.execute("SELECT * FROM report_churn").fetchall()
+        shared_history = con.execute("SELECT * FROM report_status_history").fetchall()
+        left = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_days'"
+        ).fetchall()
+        assert left == [(0,)]
+    with _report_context(with_tables=False) as ctx:
+        p = ctx.params
+        compute_churn(ctx.loaded, ChurnParams(churn_days=p.churn_threshold))
+        since = history_since(ctx.as_of, p.history_every, p.history_periods)
+        compute_history(ctx.loaded, _status_params(ctx), p.history_every, since)
+        alone_churn = ctx.con.execute("SELECT * FROM churn").fetchall()
+        alone_history = ctx.con.execute("SELECT * FROM status_history").fetchall()
+        views = ctx.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = '_days'"
+        ).fetchall()
+        assert views == [(1,)]  # alone: a view over the orders, not a table
+    assert len(shared_churn) > 0 and len(shared_history) > 0
+    assert shared_churn == alone_churn
+    assert shared_history == alone_history

@@ -32,3 +32,14 @@ def test_an_existing_file_named_like_an_analysis_is_read_as_input(tmp_path: Path
                   cwd=tmp_path)  # fmt: skip
     assert res.code == 0, res.err
     assert res.out.splitlines() == ["n", "1"]
+
+
+def test_an_input_file_comes_before_the_files_reading_it() -> None:
+    """churn.sql and the status history read _days (customer_days.sql): it is shown first."""
+    for analysis in ("churn", "status"):
+        names = [p.name for p in sqlfiles.analysis_files(analysis)]
+        assert names[0] == "customer_days.sql", names
+        assert names[1:] == sorted(names[1:])
+    res = run_cli("sql", "churn")
+    assert res.code == 0, res.err
+    assert res.out.index("sql/customer_days.sql") < res.out.index("sql/churn.sql")

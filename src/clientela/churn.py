@@ -243,7 +243,7 @@ def _consent_table(loaded: Loaded, col: str) -> dict[str, Any]:
 
 def compute_churn(loaded: Loaded, params: ChurnParams | None = None) -> ChurnResult:
     """Create ``churn`` in the loaded connection. See the module docstring."""
-    from clientela.load import settle
+    from clientela.load import customer_days, settle
 
     p = params or ChurnParams()
     p.validate()
@@ -266,6 +266,7 @@ def compute_churn(loaded: Loaded, params: ChurnParams | None = None) -> ChurnRes
             "CREATE OR REPLACE TEMP TABLE _ch_scores AS SELECT CAST(NULL AS VARCHAR) AS "
             "customer_id, CAST(NULL AS DOUBLE) AS p_alive WHERE false"
         )
+    customer_days(con)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _ch_all AS {read_sql('churn')}",
         {

@@ -902,6 +902,7 @@ def _load(
 
     for t in (KEPT_KEY, *KEPT_STEPS):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+    drop_relation(con, DAYS)
     tz = _detect_tz(con, opts.tz)
     preset: Preset | None = get_preset(opts.preset) if opts.preset else None
     sources, headers = _open_sources(con, inputs, opts, temp)
@@ -1308,6 +1309,39 @@ def _load(
     )
     settle(con)
     return Loaded(con, report)
+
+
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temp table or view ``name`` (either kind), if there is one."""
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $n UNION ALL "
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $n",
+        {"n": name},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {name}")
+
+
+#: the table or view of the orders grouped by customer and day (sql/customer_days.sql)
+DAYS = "_days"
+
+
+def customer_days(con: duckdb.DuckDBPyConnection, materialize: bool = False) -> None:
+    """Make ``_days`` (sql/customer_days.sql), the input of the churn flags and the status
+    history: a view, so a command running one of them groups the orders inside its own
+    query, or with ``materialize`` a table, which the report makes once for both (the
+    grouping is about 0.7 s at 10M order lines). An existing table is kept: it was made from
+    this load's orders (a new load drops it)."""
+    from clientela.sqlfiles import read_sql
+
+    is_table = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [DAYS]
+    ).fetchall()[0][0]
+    if is_table:
+        return
+    drop_relation(con, DAYS)
+    kind = "TABLE" if materialize else "VIEW"
+    con.execute(f"CREATE TEMP {kind} {DAYS} AS {read_sql('customer_days')}")
 
 
 def settle(con: duckdb.DuckDBPyConnection) -> None:

@@ -355,10 +355,14 @@ def status_table(ctx: ReportContext) -> str:
 
 def status_history_table(ctx: ReportContext) -> str:
     """Customers per status at the end of each of the last ``history_periods`` periods."""
+    from clientela.load import customer_days
     from clientela.status import compute_history
 
     p = ctx.params
     since = history_since(ctx.as_of, p.history_every, p.history_periods)
+    # the orders grouped by customer and day once, for the history and then churn (dropped
+    # by build_tables at the end)
+    customer_days(ctx.con, materialize=True)
     res = compute_history(ctx.loaded, _status_params(ctx), p.history_every, since)
     ctx.metadata["status_history"] = res.metadata()
     _keep(ctx, "status_history_wide", "report_status_history_wide")
@@ -412,6 +416,15 @@ def build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
     :class:`UsageError` once the options were checked, such as cohorts or a status history
     without one complete period) leaves its tables out with a note; RFM is the
     report's base and its errors stop the run."""
+    from clientela.load import DAYS, drop_relation
+
+    try:
+        return _build_tables(ctx, step)
+    finally:
+        drop_relation(ctx.con, DAYS)  # made by the history for churn too
+
+
+def _build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
     out: list[BuiltTable] = []
     for spec_step in dict.fromkeys(s.step for s in TABLES):
         with step(spec_step):

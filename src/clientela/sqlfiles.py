@@ -29,21 +29,28 @@ def read_sql(name: str) -> str:
 
 
 #: the analyses whose SQL ``clientela sql ANALYSIS`` prints, and their files' name prefixes
+#: (inputs first: customer_days.sql is what churn and the status history start from)
 ANALYSES: dict[str, tuple[str, ...]] = {
     "load": ("load_",),
     "rfm": ("rfm_",),
     "btyd": ("btyd_",),
     "cohorts": ("cohort",),
-    "status": ("status",),
-    "churn": ("churn",),
-    "clv": ("clv", "btyd_"),
+    "status": ("customer_days", "status"),
+    "churn": ("customer_days", "churn"),
+    "clv": ("btyd_", "clv"),
 }
 
 
 def analysis_files(analysis: str) -> list[Path]:
-    """The SQL files an analysis runs, in name order."""
+    """The SQL files an analysis runs: by prefix in the order of :data:`ANALYSES`, then in
+    name order."""
     prefixes = ANALYSES[analysis]
-    return sorted(p for p in sql_dir().glob("*.sql") if p.name.startswith(prefixes))
+
+    def rank(p: Path) -> int:
+        return next(i for i, pre in enumerate(prefixes) if p.name.startswith(pre))
+
+    found = (p for p in sql_dir().glob("*.sql") if p.name.startswith(prefixes))
+    return sorted(found, key=lambda p: (rank(p), p.name))
 
 
 def parameters(text: str) -> list[str]:
