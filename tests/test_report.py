@@ -916,3 +916,24 @@ def test_churn_and_history_from_the_shared_day_table_equal_the_commands_alone() 
     assert len(shared_churn) > 0 and len(shared_history) > 0
     assert shared_churn == alone_churn
     assert shared_history == alone_history
+
+
+def test_rfm_from_the_status_rows_equals_rfm_alone() -> None:
+    """The report's RFM takes its per-customer values from the status rows at the as-of
+    date (made by the status step, which runs first); its table equals `clientela rfm`'s,
+    which groups the orders itself, every column exact (the sample has a CRM file, so
+    prospects without a purchase are in the status rows and must stay out of RFM)."""
+    from clientela.rfm import RfmParams, compute_rfm
+
+    with _report_context() as ctx:
+        assert ctx._rfm_values() is not None  # the status step ran
+        shared = ctx.con.execute("SELECT * FROM rfm").fetchall()
+        summary = ctx.con.execute("SELECT * FROM rfm_summary").fetchall()
+    with _report_context(with_tables=False) as ctx:
+        assert ctx._rfm_values() is None
+        p = ctx.params
+        compute_rfm(ctx.loaded, RfmParams(bins=p.bins, segments=p.segments, lang=p.lang))
+        alone = ctx.con.execute("SELECT * FROM rfm").fetchall()
+        assert summary == ctx.con.execute("SELECT * FROM rfm_summary").fetchall()
+    assert len(shared) > 0
+    assert shared == alone

@@ -239,10 +239,29 @@ class ReportContext:
 
             p = self.params
             self._rfm = compute_rfm(
-                self.loaded, RfmParams(bins=p.bins, segments=p.segments, lang=p.lang)
+                self.loaded,
+                RfmParams(bins=p.bins, segments=p.segments, lang=p.lang),
+                values=self._rfm_values(),
             )
             self.metadata["rfm"] = self._rfm.metadata()
         return self._rfm
+
+    def _rfm_values(self) -> str | None:
+        """RFM's per-customer values from the status rows at the as-of date, when the
+        status step made them: the same definitions (first and last purchase, purchases,
+        net revenue, refunds included, summed exactly) from the same pass over the orders,
+        so RFM needs no pass of its own (0.9 s at 10M order lines)."""
+        made = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+            [_KPI_TABLE],
+        ).fetchall()[0][0]
+        if not made:
+            return None
+        return (
+            "SELECT customer_id, '' AS _grp, first_purchase, last_purchase, days_since_last "
+            "AS recency_days, purchases AS frequency, CAST(revenue AS DOUBLE) AS monetary "
+            f"FROM {_KPI_TABLE} WHERE as_of = DATE '{self.as_of.isoformat()}' AND purchases > 0"
+        )
 
 
 # ----------------------------------------------------------------------- report tables
@@ -424,9 +443,16 @@ def build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
         drop_relation(ctx.con, DAYS)  # made by the history for churn too
 
 
+#: the order the steps run in: status first, because RFM takes its values from the status
+#: rows (ReportContext._rfm_values); the tables keep the order of TABLES
+STEP_ORDER = ("status", "rfm", "cohorts", "churn")
+
+
 def _build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
     out: list[BuiltTable] = []
-    for spec_step in dict.fromkeys(s.step for s in TABLES):
+    left_out: list[tuple[str, str]] = []  # (table, note)
+    steps = [*STEP_ORDER, *(s.step for s in TABLES if s.step not in STEP_ORDER)]
+    for spec_step in dict.fromkeys(steps):
         with step(spec_step):
             for spec in (s for s in TABLES if s.step == spec_step):
                 try:
@@ -434,15 +460,18 @@ def _build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
                 except (InputDataError, UsageError) as e:  # options were checked up front
                     if spec.step == "rfm":
                         raise
-                    ctx.notes.append(f"{spec.name}: left out ({e.message})")
-                    ctx.missing.append(spec.name)
+                    left_out.append((spec.name, f"{spec.name}: left out ({e.message})"))
                     continue
                 cols = [
                     (str(r[0]), str(r[1])) for r in ctx.con.execute(f"DESCRIBE {duck}").fetchall()
                 ]
                 row = ctx.con.execute(f"SELECT count(*) FROM {duck}").fetchall()
                 out.append(BuiltTable(spec.name, duck, int(row[0][0]), cols))
-    return out
+    order = [s.name for s in TABLES]
+    for name, note in sorted(left_out, key=lambda x: order.index(x[0])):
+        ctx.notes.append(note)
+        ctx.missing.append(name)
+    return sorted(out, key=lambda t: order.index(t.name))
 
 
 # ------------------------------------------------------------------------------- KPIs

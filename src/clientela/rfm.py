@@ -151,8 +151,14 @@ class RfmResult:
         }
 
 
-def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
-    """Create ``rfm`` and ``rfm_summary`` in the loaded connection. See the module docstring."""
+def compute_rfm(
+    loaded: Loaded, params: RfmParams | None = None, values: str | None = None
+) -> RfmResult:
+    """Create ``rfm`` and ``rfm_summary`` in the loaded connection. See the module docstring.
+
+    ``values``: a query giving sql/rfm_values.sql's rows (the same columns, the same as-of
+    date) from a table made already, used instead of that pass over the orders; without
+    --by only. The report takes them from its status rows, which carry the same values."""
     from clientela.load import dimension_column, settle
 
     p = params or RfmParams()
@@ -163,15 +169,19 @@ def compute_rfm(loaded: Loaded, params: RfmParams | None = None) -> RfmResult:
         raise InputDataError("no as-of date could be determined")
     segmap = get_map(p.segments, p.bins)
     by_col = dimension_column(loaded, p.by)
+    if values is not None and by_col is not None:
+        raise ValueError("values are per customer, without --by")
     grp = "''" if by_col is None else f"coalesce(CAST({quote_ident(by_col)} AS VARCHAR), '(none)')"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _rfm_orders AS SELECT *, {grp} AS _grp FROM orders")
+    source = values or read_sql("rfm_values" if by_col is None else "rfm_values_by")
     con.execute(
         # rounded to cents on the decimal value (exact to 6 decimals), not on the binary
         # double: round(242.575::DOUBLE, 2) is 242.57 since DuckDB 2.0.1
         "CREATE OR REPLACE TEMP TABLE _rfm_values AS SELECT * REPLACE (CAST(round(CAST("
-        "monetary AS DECIMAL(38, 6)), 2) AS DOUBLE) AS monetary) FROM "
-        f"({read_sql('rfm_values' if by_col is None else 'rfm_values_by')})",
-        {"as_of": as_of} if by_col is None else {"as_of": as_of, "by_last": p.by_mode == "last"},
+        f"monetary AS DECIMAL(38, 6)), 2) AS DOUBLE) AS monetary) FROM ({source})",
+        {} if values is not None
+        else {"as_of": as_of} if by_col is None
+        else {"as_of": as_of, "by_last": p.by_mode == "last"},
     )
     n = int(con.execute("SELECT count(*) FROM _rfm_values").fetchall()[0][0])
     customers = loaded.report.orders.get("customers")  # counted by the loader already
