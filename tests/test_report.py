@@ -434,6 +434,9 @@ def test_manifest_hashes_counts_and_parameters(en: Path) -> None:
     params = m["parameters"]
     assert params["report"]["lang"] == "en" and params["report"]["inactive_days"] == 180
     assert params["load"]["as_of"] == AS_OF and params["load"]["tz"] == "UTC"
+    # the analyses in the order of the tables, whatever order the steps ran in
+    assert list(m["analyses"]) == ["rfm", "cohorts", "cohorts_long", "retention_trend",
+                                   "status", "status_history", "churn"]  # fmt: skip
     run = m["run"]
     assert run["seconds"] > 0 and run["started_at"] <= run["finished_at"]
 
@@ -937,3 +940,27 @@ def test_rfm_from_the_status_rows_equals_rfm_alone() -> None:
         assert summary == ctx.con.execute("SELECT * FROM rfm_summary").fetchall()
     assert len(shared) > 0
     assert shared == alone
+
+
+def test_rfm_ignores_status_rows_of_an_earlier_load(tmp_path: Path) -> None:
+    """RFM takes the status rows only from this run's status step: rows an earlier report
+    left on the connection (another load, same as-of date) are not used."""
+    from clientela.load import LoadOptions, load
+    from clientela.report import ReportContext, ReportParams
+    from clientela.rfm import RfmParams, compute_rfm
+
+    small = tmp_path / "small.csv"
+    small.write_text("customer_id,order_date,amount\nx,2025-12-01,10\ny,2025-12-02,20\n")
+    with _report_context() as ctx:  # leaves status_at_dates on its connection
+        opts = LoadOptions(dimensions=[], as_of=AS_OF)
+        again = load([str(small)], opts, con=ctx.con)
+        assert again.report.as_of is not None
+        current, previous = report_windows(again.report.as_of, ReportParams().period)
+        fresh = ReportContext(again, ReportParams(), again.report.as_of, current, previous)
+        assert fresh._rfm_values() is None  # no status step in this run
+        fresh.rfm()
+        got = ctx.con.execute("SELECT customer_id, monetary FROM rfm").fetchall()
+    alone = load([str(small)], opts)
+    compute_rfm(alone, RfmParams())
+    assert got == alone.con.execute("SELECT customer_id, monetary FROM rfm").fetchall()
+    assert [r[0] for r in got] == ["x", "y"]

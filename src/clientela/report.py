@@ -251,11 +251,7 @@ class ReportContext:
         status step made them: the same definitions (first and last purchase, purchases,
         net revenue, refunds included, summed exactly) from the same pass over the orders,
         so RFM needs no pass of its own (0.9 s at 10M order lines)."""
-        made = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-            [_KPI_TABLE],
-        ).fetchall()[0][0]
-        if not made:
+        if "status" not in self.metadata:  # this run's status step made no rows
             return None
         return (
             "SELECT customer_id, '' AS _grp, first_purchase, last_purchase, days_since_last "
@@ -471,6 +467,11 @@ def _build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
     for name, note in sorted(left_out, key=lambda x: order.index(x[0])):
         ctx.notes.append(note)
         ctx.missing.append(name)
+    # the manifest lists the analyses in this order too
+    ranked = sorted(ctx.metadata.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order
+                    else len(order))  # fmt: skip
+    ctx.metadata.clear()
+    ctx.metadata.update(ranked)
     return sorted(out, key=lambda t: order.index(t.name))
 
 
