@@ -10,11 +10,13 @@ contenders run as whole processes (start-up included), interleaved in each repea
   - ``clientela report FILE --out-dir DIR --quiet``: every table as Parquet and CSV, the
     workbook, the page, summary.json and manifest.json (its default outputs), from one load
 The goal of issue 7: the report within 3x the time of rfm alone. Peak RSS is the process's
-maximum resident set (os.wait4). Prints a Markdown table.
+maximum resident set (os.wait4). Prints a Markdown table, and whether every table file
+(Parquet and CSV) had the same bytes in every run (issue 7: same input, identical tables).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import statistics
 import sys
@@ -42,6 +44,7 @@ def main() -> None:
     _, data = make_data(args.rows, args.data)
     clientela = [sys.executable, "-m", "clientela"]
     times: dict[str, list[tuple[float, float]]] = {"clientela rfm": [], "clientela report": []}
+    tables: list[dict[str, str]] = []  # per run: table file -> sha256
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rfm.parquet"
         folder = Path(tmp) / "report"
@@ -52,6 +55,10 @@ def main() -> None:
             times["clientela report"].append(
                 run([*clientela, "report", str(data), "--out-dir", str(folder), "--quiet"])
             )
+            tables.append({
+                f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+                for f in sorted(folder.iterdir()) if f.suffix in (".csv", ".parquet")
+            })  # fmt: skip
     base = statistics.median(t for t, _ in times["clientela rfm"])
     print(f"rows: {args.rows:,} order lines ({data.name}); median of {args.repeat} runs\n")
     print("| contender | median s | runs (s) | peak RSS MB | ratio to rfm |")
@@ -61,6 +68,11 @@ def main() -> None:
         shown = ", ".join(f"{t:.2f}" for t, _ in runs)
         rss = max(m for _, m in runs)
         print(f"| {name} | {med:.2f} | {shown} | {rss:,.0f} | {med / base:.2f}x |")
+    differing = sorted({n for t in tables[1:] for n in t if t[n] != tables[0].get(n)})
+    print(
+        f"\ntable files identical in all {len(tables)} report runs: "
+        + ("yes" if not differing else "NO, " + ", ".join(differing))
+    )
 
 
 if __name__ == "__main__":

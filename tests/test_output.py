@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -640,3 +641,28 @@ def test_cli_quiet_when_the_reader_goes_away(tmp_path: Path) -> None:
             "is_refund,status\n"
         assert "Traceback" not in err and "Broken pipe" not in err and "BrokenPipe" not in err
         assert err == "status=0\n", err
+
+
+@pytest.mark.parametrize("locale", ["en", "pt-BR"])
+def test_a_large_csv_keeps_the_table_order_byte_for_byte(tmp_path: Path, locale: str) -> None:
+    """A table spanning many vectors is written in its own order, the same bytes every run:
+    the formula guard of text columns must not put a join under the COPY (DuckDB plans an
+    IN list of six constants as one, and the rows then came out in another order per run)."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE t AS SELECT lpad(CAST(i AS VARCHAR), 7, '0') AS id, "
+        "CASE i % 5 WHEN 0 THEN '=x' WHEN 1 THEN '-1' ELSE 'ok' END AS label, "
+        "i * 0.5 AS v FROM range(300000) AS r(i) ORDER BY id"
+    )
+    sums = set()
+    for k in range(4):
+        out = tmp_path / f"t{k}.csv"
+        write(con, "SELECT * FROM t", dest=str(out), options=WriteOptions(csv_locale=locale))
+        data = out.read_bytes()
+        sums.add(hashlib.sha256(data).hexdigest())
+    sep = ";" if locale == "pt-BR" else ","
+    rows = data.decode("utf-8-sig").splitlines()[1:]
+    ids = [r.split(sep, 1)[0] for r in rows]
+    assert ids == sorted(ids) and len(ids) == 300000
+    assert rows[0].split(sep)[1] == "'=x" and rows[1].split(sep)[1] == "'-1"
+    assert len(sums) == 1
