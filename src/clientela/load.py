@@ -1330,7 +1330,7 @@ def customer_days(con: duckdb.DuckDBPyConnection, materialize: bool = False) -> 
     """Make ``_days`` (sql/customer_days.sql), the input of the churn flags and the status
     history: a view, so a command running one of them groups the orders inside its own
     query, or with ``materialize`` a table, which the report makes once for both (the
-    grouping is about 0.7 s at 10M order lines). An existing table is kept: it was made from
+    grouping takes about 0.9 s at 10M order lines). An existing table is kept: it was made from
     this load's orders (a new load drops it)."""
     from clientela.sqlfiles import read_sql
 
