@@ -350,7 +350,7 @@ def compute_cohorts(
     same period, observed end and ``--by`` (a trend after a table) reuses them instead of
     computing them again, and drops them unless it keeps them too."""
 
-    from clientela.load import dimension_column, parse_as_of, settle
+    from clientela.load import dimension_column, parse_as_of, settle, temp_kind
 
     p = params or CohortParams()
     p.validate()
@@ -397,11 +397,7 @@ def compute_cohorts(
         f"amount, is_purchase, {grp} AS _grp FROM orders"
     )
     key = f"{p.period}|{last_period}|{by_col}"
-    kept = bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [KEPT_KEY]
-        ).fetchall()[0][0]
-    ) and bool(
+    kept = temp_kind(con, KEPT_KEY) == "TABLE" and bool(
         con.execute(f"SELECT count(*) FROM {KEPT_KEY} WHERE key = ?", [key]).fetchall()[0][0]
     )
     con.execute(f"DROP TABLE IF EXISTS {KEPT_KEY}")

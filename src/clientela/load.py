@@ -1311,14 +1311,20 @@ def _load(
     return Loaded(con, report)
 
 
-def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Drop the temp table or view ``name`` (either kind), if there is one."""
+def temp_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """'TABLE' or 'VIEW' when the connection has a temp relation ``name``, else None."""
     kinds = con.execute(
         "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $n UNION ALL "
         "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $n",
         {"n": name},
     ).fetchall()
-    for (kind,) in kinds:
+    return str(kinds[0][0]) if kinds else None
+
+
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temp table or view ``name`` (either kind), if there is one."""
+    kind = temp_kind(con, name)
+    if kind is not None:
         con.execute(f"DROP {kind} {name}")
 
 
@@ -1334,10 +1340,7 @@ def customer_days(con: duckdb.DuckDBPyConnection, materialize: bool = False) -> 
     this load's orders (a new load drops it)."""
     from clientela.sqlfiles import read_sql
 
-    is_table = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [DAYS]
-    ).fetchall()[0][0]
-    if is_table:
+    if temp_kind(con, DAYS) == "TABLE":
         return
     drop_relation(con, DAYS)
     kind = "TABLE" if materialize else "VIEW"

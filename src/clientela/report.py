@@ -279,9 +279,9 @@ def _keep(ctx: ReportContext, source: str, name: str) -> str:
     """Keep an analysis's table (its modules reuse one name per call) under the report's
     name: a table is renamed, not copied (a copy of the status table took 0.5 s at 10M
     lines); a view (some analyses' outputs under --pseudonymize) is copied into a table."""
-    is_table = ctx.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [source]
-    ).fetchall()[0][0]
+    from clientela.load import temp_kind
+
+    is_table = temp_kind(ctx.con, source) == "TABLE"
     ctx.con.execute(f"DROP TABLE IF EXISTS {name}")
     if is_table:
         ctx.con.execute(f"ALTER TABLE {source} RENAME TO {name}")
