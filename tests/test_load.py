@@ -373,6 +373,69 @@ def test_order_status_of_early_and_late_years(tmp_path: Path) -> None:
     assert got == {"o1": "z", "o2": "z", "o3": "paid"}
 
 
+def _lines_csv(shape: str) -> str:
+    """Order lines of one shape for the packed-orders comparison: multi-line orders whose
+    earliest lines tie on time with different statuses, refunds, cancelled lines."""
+    rows = ["customer_id,order_id,order_ts,amount,status"]
+    for k in range(40):
+        day = f"2025-03-{1 + k % 28:02d}"
+        oid = "" if shape == "missing order ids" and k % 4 == 0 else f"o{k % 30}"
+        st = ["paid", "pending", "cancelled", "shipped"]
+        a, b = st[k % 4], st[(k + 1) % 4]
+        if shape == "no statuses":
+            a = b = ""
+        if shape == "some statuses missing" and k % 3 == 0:
+            a = ""
+        year = "1750" if shape == "a time before 1800" and k == 7 else "2025"
+        rows += [
+            f"c{k % 9},{oid},{year}{day[4:]} 10:00:00,{(k % 7) - 2}.25,{a}",
+            f"c{k % 9},{oid},{day} 10:00:00,{k % 5}.5,{b}",
+            f"c{k % 9},{oid},{day} 09:00:0{k % 2},3,{b if k % 5 else a}",
+        ]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("shape", "packed"),
+    [
+        ("statuses", True),
+        ("no statuses", True),
+        ("missing order ids", True),
+        ("some statuses missing", False),
+        ("a time before 1800", False),
+    ],
+)
+def test_packed_orders_equal_the_pair_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, packed: bool
+) -> None:
+    """The lines -> orders step's packed (time, status) minimum gives the same orders table,
+    column types included, as the pair form (min time, arg_min status); the packed form is
+    taken exactly when its conditions hold."""
+    import clientela.load as load_mod
+
+    path = write(tmp_path / "o.csv", _lines_csv(shape))
+    taken: list[bool] = []
+    real = load_mod._packed_orders
+
+    def spy(*a: object) -> bool:
+        taken.append(real(*a))  # type: ignore[arg-type]
+        return taken[-1]
+
+    def table(loaded) -> tuple[list, list]:
+        con = loaded.con
+        cols = con.execute("DESCRIBE _orders_all").fetchall()
+        rows = con.execute("SELECT * FROM _orders_all ORDER BY ALL").fetchall()
+        return cols, rows
+
+    monkeypatch.setattr(load_mod, "_packed_orders", spy)
+    got = table(load([str(path)], LoadOptions(as_of="2025-12-31")))
+    assert taken == [packed]
+    monkeypatch.setattr(load_mod, "_packed_orders", lambda *a: False)
+    expected = table(load([str(path)], LoadOptions(as_of="2025-12-31")))
+    assert got == expected
+    assert len(got[1]) >= 25
+
+
 # ------------------------------------------------------------------ interruptions
 
 
