@@ -436,6 +436,57 @@ def test_packed_orders_equal_the_pair_form(
     assert len(got[1]) >= 25
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_lines_table_on_disk_gives_the_same_orders_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A lines table estimated larger than half of DuckDB's memory goes to a database file
+    in the temp directory: the same orders, counts and warnings as in memory; the file is
+    detached and removed after the load, also when the load fails."""
+    import clientela.load as load_mod
+
+    extra = "c1,o99,2025-02-01 10:00:00,5,paid\n" * 2 + ",o98,2025-02-01,3,paid\n"
+    src = write(tmp_path / "o.csv", _lines_csv("missing order ids") + extra)
+    if fmt == "parquet":
+        import duckdb
+
+        duckdb.connect().execute(
+            f"COPY (SELECT * FROM read_csv('{src}', all_varchar=true)) TO "
+            f"'{tmp_path / 'o.parquet'}' (FORMAT parquet)"
+        )
+        src = tmp_path / "o.parquet"
+    spill = tmp_path / "spill"
+    opts = LoadOptions(as_of="2025-12-31", memory_limit="1GB", temp_dir=str(spill))
+    attached: list[list[str]] = []
+    real = load_mod._detach_lines
+
+    def spy(con) -> None:  # the databases attached when the load lets go of the file
+        attached.append([r[0] for r in con.execute("FROM duckdb_databases()").fetchall()])
+        real(con)
+
+    def result(loaded) -> tuple:
+        r = loaded.report
+        rows = loaded.con.execute("SELECT * FROM orders ORDER BY ALL").fetchall()
+        return rows, r.rows, r.orders | {"load_seconds": 0}, [w.code for w in r.warnings]
+
+    monkeypatch.setattr(load_mod, "_detach_lines", spy)
+    in_memory = load([str(src)], opts)
+    assert not any(load_mod.LINES_DB in names for names in attached)
+    monkeypatch.setattr(load_mod, "LINES_ON_DISK_SHARE", 0.0)
+    on_disk = load([str(src)], opts)
+    assert load_mod.LINES_DB in attached[-2]  # the lines were in the file until the orders
+    assert result(on_disk) == result(in_memory)
+    assert len(result(on_disk)[0]) >= 25
+    names = [r[0] for r in on_disk.con.execute("FROM duckdb_databases()").fetchall()]
+    assert load_mod.LINES_DB not in names
+    assert list(spill.iterdir()) == []  # the file's folder is gone; spilled data aside
+    # a load that fails after the file was made (bad rows) leaves nothing behind either
+    bad = write(tmp_path / "bad.csv", "customer_id,order_ts,amount\nc1,2025-01-01,x\n")
+    with pytest.raises(InputDataError):
+        load([str(bad)], LoadOptions(memory_limit="1GB", temp_dir=str(spill), bad_rows="error"))
+    assert list(spill.iterdir()) == []
+
+
 # ------------------------------------------------------------------ interruptions
 
 

@@ -237,6 +237,16 @@ MAX_CODED_STATUSES = 100  # codes 1..100 stay below the 128 of the tie-break key
 #: lines -> orders step: (microseconds since PACKED_FROM) * 128 + 127 < 2**63 up to the year 4083
 PACKED_FROM = dt.datetime(1800, 1, 1)
 PACKED_TO = dt.datetime(4000, 1, 1)
+#: the lines table goes to a database file of its own when its estimated size is over this
+#: share of DuckDB's memory limit (see _lines_on_disk)
+LINES_ON_DISK_SHARE = 0.5
+#: estimated bytes per line of the lines table (the narrow table of _load, measured about
+#: 80-130 bytes per line at 10M lines), for Parquet inputs whose size says little
+LINE_BYTES = 100
+#: a gzip CSV/NDJSON file is taken to hold this many times its size in text
+GZIP_RATIO = 4
+#: the name the lines table's database file is attached under
+LINES_DB = "_clientela_lines"
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 
@@ -247,6 +257,47 @@ def parse_size(text: str) -> int:
     if m is None or m.group(2).lower() not in _UNITS:
         raise UsageError(f"--memory-limit {text!r}: give a size such as 4GB or 512MB")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _lines_estimate(con: duckdb.DuckDBPyConnection, sources: Sequence[_Source]) -> int:
+    """Estimated bytes of the lines table: text inputs by their (uncompressed) size,
+    Parquet by its row count (from the files' footers) times LINE_BYTES."""
+    total = 0
+    parquet = [str(s.path) for s in sources if s.info.format == "parquet"]
+    if parquet:
+        row = con.execute(
+            "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata($p)", {"p": parquet}
+        ).fetchone()
+        total += int(row[0] if row else 0) * LINE_BYTES
+    for s in sources:
+        if s.info.format != "parquet":
+            total += s.info.size * (GZIP_RATIO if s.gzip or s.info.compression else 1)
+    return total
+
+
+def _lines_on_disk(con: duckdb.DuckDBPyConnection, estimate: int) -> bool:
+    """Whether the lines table should go to a database file (in the temp directory) rather
+    than stay a temporary table: when it would take more than LINES_ON_DISK_SHARE of
+    DuckDB's memory limit. A temporary table larger than memory is spilled, and every scan
+    of it (the load reads it four times) reads it back and writes it out again; a table in
+    a file is written once, compressed, and read from there. At 100M lines under
+    --memory-limit 4GB `status` took 150.5 s instead of 167.5 s that way; at 10M lines,
+    which fit, the file cost 2-3 s (docs/benchmarks.md), hence the threshold."""
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    try:  # DuckDB shows it rounded ("2.7 GiB"), which is close enough here
+        limit = parse_size(str(row[0])) if row else 0
+    except UsageError:
+        return False
+    return limit > 0 and estimate > LINES_ON_DISK_SHARE * limit
+
+
+def _detach_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Detach the lines table's database file, if this load attached one (its folder is
+    removed with the load's other temporary files)."""
+    if con.execute(
+        "SELECT count(*) FROM duckdb_databases() WHERE database_name = $n", {"n": LINES_DB}
+    ).fetchall()[0][0]:
+        con.execute(f"DETACH {LINES_DB}")
 
 
 def _packed_orders(
@@ -317,10 +368,19 @@ class _Source:
 
 
 class _TempFiles:
-    """Temporary files made while loading (stdin copies, transcoded CSVs)."""
+    """Temporary files made while loading (stdin copies, transcoded CSVs, the lines table's
+    database file)."""
 
     def __init__(self) -> None:
         self.dir: Path | None = None
+        self.dirs: list[Path] = []  # folders made elsewhere (new_dir)
+
+    def new_dir(self, parent: Path) -> Path:
+        """A fresh folder under ``parent``, removed by :meth:`cleanup`."""
+        parent.mkdir(parents=True, exist_ok=True)
+        made = Path(tempfile.mkdtemp(prefix="clientela-", dir=parent))
+        self.dirs.append(made)
+        return made
 
     def new(self, suffix: str) -> Path:
         if self.dir is None:
@@ -333,6 +393,8 @@ class _TempFiles:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+        while self.dirs:
+            shutil.rmtree(self.dirs.pop(), ignore_errors=True)
 
 
 def resolve_inputs(inputs: Sequence[str], temp: _TempFiles) -> list[tuple[Path, str]]:
@@ -882,9 +944,12 @@ def load(
     if isinstance(inputs, str):
         inputs = [inputs]
     temp = _TempFiles()
+    con = con or connect(opts)
     try:
-        return _load(list(inputs), opts, con or connect(opts), temp)
+        return _load(list(inputs), opts, con, temp)
     finally:
+        with contextlib.suppress(Exception):  # after an error: the file is removed below
+            _detach_lines(con)
         temp.cleanup()
 
 
@@ -1094,8 +1159,20 @@ def _load(
         "__clientela_file",
     ]
     lines_select = f"SELECT {', '.join(outer)} FROM ({union_sql})"
+    lines_table = "_lines"
+    if _lines_on_disk(con, _lines_estimate(con, sources)):
+        # in DuckDB's temp directory (--temp-dir, or the run's spill folder), where the user
+        # put room for spilled data; removed with the load's temporary files
+        spill = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+        db = temp.new_dir(Path(spill)) / "lines.duckdb"
+        con.execute(f"ATTACH $db AS {LINES_DB}", {"db": str(db)})
+        lines_table = f"{LINES_DB}._lines"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS {lines_select}", params)
+        con.execute(
+            f"CREATE OR REPLACE {'TEMP ' if lines_table == '_lines' else ''}TABLE "
+            f"{lines_table} AS {lines_select}",
+            params,
+        )
     except duckdb.Error as e:
         raise _read_error(sources, e) from e
     bad_ts_cond = "order_ts IS NULL"
@@ -1126,7 +1203,7 @@ def _load(
             f"count(*) FILTER (WHERE NOT ({bad_ts_cond}) AND {bad_amount_cond} "
             "AND customer_id IS NOT NULL) AS bad_amount, min(order_ts) AS ts_min, "
             "max(order_ts) AS ts_max, count(*) FILTER (WHERE order_id IS NULL) AS no_order_id "
-            "FROM _lines GROUP BY GROUPING SETS ((__clientela_file), (status))"
+            f"FROM {lines_table} GROUP BY GROUPING SETS ((__clientela_file), (status))"
         )
     except duckdb.Error as e:
         raise _read_error(sources, e) from e
@@ -1162,23 +1239,23 @@ def _load(
     # every carried value and one of each identical set is kept. (No DELETE: scans of a
     # table with deleted rows are several times slower in DuckDB 2.0.)
     duplicates = 0
-    lines = f"(SELECT *, rowid AS _rid FROM _lines WHERE {ok})"
+    lines = f"(SELECT *, rowid AS _rid FROM {lines_table} WHERE {ok})"
     if opts.duplicates == "drop":
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _dup_h AS SELECT _h FROM _lines "
+            f"CREATE OR REPLACE TEMP TABLE _dup_h AS SELECT _h FROM {lines_table} "
             f"WHERE {ok} GROUP BY _h HAVING count(*) > 1"
         )
     if opts.duplicates == "drop" and con.execute("SELECT count(*) FROM _dup_h").fetchall()[0][0]:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM (SELECT *, rowid AS _rid, "
             f"row_number() OVER (PARTITION BY _h, {', '.join(carried)} ORDER BY rowid) AS _k "
-            f"FROM _lines WHERE {ok} AND _h IN (SELECT _h FROM _dup_h))"
+            f"FROM {lines_table} WHERE {ok} AND _h IN (SELECT _h FROM _dup_h))"
         )
         duplicates = int(
             con.execute("SELECT count(*) FILTER (WHERE _k > 1) FROM _dedup").fetchall()[0][0]
         )
         lines = (
-            "(SELECT l.*, l.rowid AS _rid FROM _lines AS l ANTI JOIN _dup_h USING (_h) "
+            f"(SELECT l.*, l.rowid AS _rid FROM {lines_table} AS l ANTI JOIN _dup_h USING (_h) "
             f"WHERE {ok} UNION ALL BY NAME SELECT * EXCLUDE (_k) FROM _dedup WHERE _k = 1)"
         )
 
@@ -1264,6 +1341,7 @@ def _load(
     status_out = f"({status_list})[status] AS status" if coded else "status"
     for t in ("_lines", "_counts", "_dup_h", "_dedup"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+    _detach_lines(con)
 
     last = con.execute("SELECT max(order_ts)::DATE FROM _orders_all WHERE NOT _excluded").fetchone()
     assert last is not None
