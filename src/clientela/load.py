@@ -240,8 +240,9 @@ PACKED_TO = dt.datetime(4000, 1, 1)
 #: the lines table goes to a database file of its own when its estimated size is over this
 #: share of DuckDB's memory limit (see _lines_on_disk)
 LINES_ON_DISK_SHARE = 0.5
-#: estimated bytes per line of the lines table (the narrow table of _load, measured about
-#: 80-130 bytes per line at 10M lines), for Parquet inputs whose size says little
+#: estimated bytes per line of the lines table, for Parquet inputs whose size says little
+#: (measured: 131 bytes per line at 10M lines loaded with dimension columns, as the Python
+#: API does; the commands' table is narrower)
 LINE_BYTES = 100
 #: a gzip CSV/NDJSON file is taken to hold this many times its size in text
 GZIP_RATIO = 4
@@ -278,11 +279,12 @@ def _lines_estimate(con: duckdb.DuckDBPyConnection, sources: Sequence[_Source]) 
 def _lines_on_disk(con: duckdb.DuckDBPyConnection, estimate: int) -> bool:
     """Whether the lines table should go to a database file (in the temp directory) rather
     than stay a temporary table: when it would take more than LINES_ON_DISK_SHARE of
-    DuckDB's memory limit. A temporary table larger than memory is spilled, and every scan
-    of it (the load reads it four times) reads it back and writes it out again; a table in
-    a file is written once, compressed, and read from there. At 100M lines under
-    --memory-limit 4GB `status` took 150.5 s instead of 167.5 s that way; at 10M lines,
-    which fit, the file cost 2-3 s (docs/benchmarks.md), hence the threshold."""
+    DuckDB's memory limit. A temporary table larger than memory is spilled, and each of the
+    load's four scans reads it back, most likely spilling it again as it goes (the counts
+    pass took 12.4 s at 100M lines, 2.4 s with the table in a file); a table in a file is
+    written once, compressed, and read from there. At 100M lines under --memory-limit 4GB
+    `status` took 150.5 s instead of 167.5 s that way; at 10M lines, which fit, the file
+    cost 2-3 s (docs/benchmarks.md), hence the threshold."""
     row = con.execute("SELECT current_setting('memory_limit')").fetchone()
     try:  # DuckDB shows it rounded ("2.7 GiB"), which is close enough here
         limit = parse_size(str(row[0])) if row else 0
