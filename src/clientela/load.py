@@ -1298,40 +1298,37 @@ def _load(
     # status of an order is that of its earliest line with a status): a smaller aggregate
     # state than min(order_ts) and an arg_min, so at 100M lines under --memory-limit 4GB the
     # orders took 31.8 s instead of 37.4-41.2 s (docs/benchmarks.md), with identical rows.
-    if has_order and _packed_orders(coded, fill_zero, bool(statuses), bool(times_fit), null_status):
-        code = f"coalesce({status_val}, 0)"
-        base = f"epoch_us(TIMESTAMP '{PACKED_FROM.isoformat()}')"
+    if has_order:  # an order is excluded when any of its lines is cancelled/voided/...
+        if _packed_orders(coded, fill_zero, bool(statuses), bool(times_fit), null_status):
+            base = f"epoch_us(TIMESTAMP '{PACKED_FROM.isoformat()}')"
+            code = f"coalesce({status_val}, 0)"
+            first = f"min((epoch_us(order_ts) - {base}) * 128 + {code}) AS _first"
+            ts_out = f"make_timestamp(_first // 128 + {base})"
+            st_out = "CAST(nullif(_first % 128, 0) AS INTEGER)"
+        else:
+            # ties on the earliest timestamp go to the smallest value, so reruns give equal
+            # output; for coded statuses the (time, code) pair is one BIGINT (a STRUCT key
+            # made the aggregation 40% slower): microseconds * 128 fit in it for the years
+            # 1-4000, and times outside are clamped to them
+            if fill_zero:
+                status_agg = f"max({status_val})"
+            elif coded:
+                clamped = (
+                    "epoch_us(least(greatest(order_ts, TIMESTAMP '0001-01-01'), "
+                    "TIMESTAMP '4000-01-01'))"
+                )
+                status_agg = f"arg_min({status_val}, {clamped} * 128 + {status_val})"
+            else:
+                status_agg = "arg_min(status, (order_ts, status))"
+            first = f"min(order_ts) AS _ts, {status_agg} AS _st"
+            ts_out, st_out = "_ts", "_st"
         orders_sql = (
-            f"SELECT customer_id, order_id, make_timestamp(_first // 128 + {base}) AS order_ts, "
-            "amount, n_lines, CAST(nullif(_first % 128, 0) AS INTEGER) AS status, _excluded"
-            + "".join(f", {c}" for c in dim_cols)
-            + f" FROM (SELECT customer_id, order_id, min((epoch_us(order_ts) - {base}) * 128 + "
-            f"{code}) AS _first, CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount, "
+            f"SELECT customer_id, order_id, {ts_out} AS order_ts, amount, n_lines, {st_out} AS "
+            f"status, _excluded{''.join(', ' + c for c in dim_cols)} FROM (SELECT customer_id, "
+            f"order_id, {first}, CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount, "
             f"count(*) AS n_lines, bool_or({line_excluded}) AS _excluded"
             + "".join(f", arg_min({c}, (order_ts, {c})) AS {c}" for c in dim_cols)
             + f" FROM {lines} GROUP BY {order_keys})"
-        )
-    elif has_order:  # an order is excluded when any of its lines is cancelled/voided/...
-        # ties on the earliest timestamp go to the smallest value, so reruns give equal
-        # output; for coded statuses the (time, code) pair is one BIGINT (a STRUCT key made
-        # the aggregation 40% slower): microseconds * 128 fit in it for the years 1-4000,
-        # and times outside are clamped to them
-        if fill_zero:
-            status_agg = f"max({status_val})"
-        elif coded:
-            clamped = (
-                "epoch_us(least(greatest(order_ts, TIMESTAMP '0001-01-01'), "
-                "TIMESTAMP '4000-01-01'))"
-            )
-            status_agg = f"arg_min({status_val}, {clamped} * 128 + {status_val})"
-        else:
-            status_agg = "arg_min(status, (order_ts, status))"
-        orders_sql = (
-            "SELECT customer_id, order_id, min(order_ts) AS order_ts, "
-            "CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount, "
-            f"count(*) AS n_lines, {status_agg} AS status, bool_or({line_excluded}) AS _excluded"
-            + "".join(f", arg_min({c}, (order_ts, {c})) AS {c}" for c in dim_cols)
-            + f" FROM {lines} GROUP BY {order_keys}"
         )
     else:  # every line is its own order
         orders_sql = (
