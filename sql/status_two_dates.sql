@@ -1,64 +1,22 @@
--- Status of every customer at two dates in one pass: the same classification as
--- sql/status.sql (DESIGN.md, Definitions: Status; its comments give the rules), at $as_of
--- and at an earlier $as_of_2, for the report's previous-period KPIs and the transition
--- matrix (one aggregation over the orders instead of two; tests check both files against
--- one reference). A one-date run uses sql/status.sql: carrying a second date's columns
--- through its per-customer pass cost time and memory at 100M order lines.
--- Input: the view orders, and _st_crm (customer_id of the CRM file; empty without one).
--- Parameters: $as_of DATE (inclusive; later orders are ignored); $as_of_2 DATE, earlier
--- than $as_of; $new_days, $active_days, $inactive_days, $vip_window_days INTEGER,
--- $vip_share DECIMAL(9, 6) or NULL, $vip_min_revenue DECIMAL(38, 6) or NULL.
+-- Status of every customer at two dates: the same classification as sql/status.sql
+-- (DESIGN.md, Definitions: Status; its comments give the rules), at $as_of and at an earlier
+-- $as_of_2, for the report's previous-period KPIs and the transition matrix.
+-- A fragment: the caller puts WITH and the rows to classify (`dated`) before it, from the
+-- orders (sql/status_dated_orders.sql: one aggregation for both dates instead of two; a
+-- one-date run uses sql/status.sql, since carrying a second date's columns through its
+-- per-customer pass cost time and memory at 100M order lines) or in the report from the
+-- status history's timeline (sql/status_dated_timeline.sql). Tests check both sources
+-- against one reference.
+-- Input: dated (as_of, customer_id, first_purchase, last_purchase, purchases, revenue,
+-- revenue_window, previous_gap_days), and _st_crm (customer_id of the CRM file; empty
+-- without one).
+-- Parameters: $as_of DATE; $as_of_2 DATE, earlier than $as_of; $new_days, $active_days,
+-- $inactive_days INTEGER, $vip_share DECIMAL(9, 6) or NULL, $vip_min_revenue DECIMAL(38, 6)
+-- or NULL.
 -- Output: one row per customer and date (sql/status.sql's columns after as_of, the date
 -- of the row). A customer with no order up to a date is not a row at that date unless the
--- CRM file has them (a prospect). The second date's values come from the same
--- aggregation, filtered to the orders up to it; its VIP cut-off is its own.
-WITH per AS (
-    SELECT customer_id,
-           min(order_date) FILTER (WHERE is_purchase)                     AS first_purchase,
-           max(order_date) FILTER (WHERE is_purchase)                     AS last_0,
-           count(*) FILTER (WHERE is_purchase)                            AS purchases_0,
-           sum(CAST(amount AS DECIMAL(38, 6)))                            AS revenue_0,
-           coalesce(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (
-               WHERE date_diff('day', order_date, $as_of) <= $vip_window_days), 0)
-                                                                          AS window_0,
-           -- the same at the second date
-           bool_or(order_date <= CAST($as_of_2 AS DATE))                  AS seen_1,
-           max(order_date) FILTER (
-               WHERE is_purchase AND order_date <= CAST($as_of_2 AS DATE)) AS last_1,
-           count(*) FILTER (
-               WHERE is_purchase AND order_date <= CAST($as_of_2 AS DATE)) AS purchases_1,
-           sum(CAST(amount AS DECIMAL(38, 6))) FILTER (
-               WHERE order_date <= CAST($as_of_2 AS DATE))                AS revenue_1,
-           coalesce(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (
-               WHERE order_date <= CAST($as_of_2 AS DATE)
-                 AND date_diff('day', order_date, CAST($as_of_2 AS DATE)) <= $vip_window_days),
-               0)                                                         AS window_1
-    FROM orders
-    WHERE order_date <= $as_of
-    GROUP BY customer_id
-), previous AS (  -- the purchase day before the last one, at each date (two or more days)
-    SELECT o.customer_id,
-           max(o.order_date)                                             AS previous_0,
-           max(o.order_date) FILTER (WHERE o.order_date < p.last_1)      AS previous_1
-    FROM orders AS o
-    JOIN per AS p
-      ON p.customer_id = o.customer_id AND p.first_purchase < p.last_0
-    WHERE o.is_purchase AND o.order_date < p.last_0
-    GROUP BY o.customer_id
-), dated AS (  -- one row per customer and date
-    SELECT $as_of AS as_of, p.customer_id, p.first_purchase, p.last_0 AS last_purchase,
-           p.purchases_0 AS purchases, p.revenue_0 AS revenue, p.window_0 AS revenue_window,
-           v.previous_0 AS previous_purchase
-    FROM per AS p
-    LEFT JOIN previous AS v ON v.customer_id = p.customer_id
-    UNION ALL
-    SELECT CAST($as_of_2 AS DATE), p.customer_id,
-           CASE WHEN p.first_purchase <= CAST($as_of_2 AS DATE) THEN p.first_purchase END,
-           p.last_1, p.purchases_1, p.revenue_1, p.window_1, v.previous_1
-    FROM per AS p
-    LEFT JOIN previous AS v ON v.customer_id = p.customer_id
-    WHERE p.seen_1
-), dates AS (
+-- CRM file has them (a prospect). Each date's VIP cut-off is its own.
+dates AS (
     SELECT $as_of AS as_of
     UNION ALL
     SELECT CAST($as_of_2 AS DATE)
@@ -69,7 +27,7 @@ WITH per AS (
            coalesce(p.purchases, 0)                                  AS purchases,
            coalesce(p.revenue, 0)                                    AS revenue,
            coalesce(p.revenue_window, 0)                             AS revenue_window,
-           date_diff('day', p.previous_purchase, p.last_purchase)    AS previous_gap_days,
+           p.previous_gap_days,
            c.customer_id IS NOT NULL                                 AS in_crm
     FROM dated AS p
     FULL OUTER JOIN (SELECT d.as_of, k.customer_id FROM _st_crm AS k CROSS JOIN dates AS d) AS c

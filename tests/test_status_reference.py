@@ -7,6 +7,7 @@ date, amount) with exact Decimal amounts; a purchase is an order with a positive
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import itertools
@@ -381,3 +382,56 @@ def test_transitions_match_reference_and_sum_to_populations(sc: dict, a: int, b:
     assert sum(n for (f, _), (n, _) in got.items() if f != "none") == len(before)
     assert sum(n for (f, _), (n, _) in got.items() if f == "none") == res.entrants
     assert res.population_from + res.entrants == len(after)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=15)
+@given(
+    sc=scenario(),
+    every=st.sampled_from(["week", "month"]),
+    since=st.sampled_from([None, 30, 100, 400]),
+    back=st.integers(1, 120),
+)
+def test_status_at_two_dates_from_the_history_timeline_equals_the_orders_pass(
+    sc: dict, every: str, since: int | None, back: int
+) -> None:  # fmt: skip
+    """The report reads the status at the as-of date and at the previous period's end from
+    the status history's timeline (sql/status_dated_timeline.sql) when the history starts
+    on or before the earlier date: the same rows, types and history as without it."""
+    from clientela.load import temp_kind
+    from clientela.status import TIMELINE
+
+    start = None if since is None else AS_OF - dt.timedelta(days=since)
+    earlier = AS_OF - dt.timedelta(days=back)
+    p = _params(sc)
+    with tempfile.TemporaryDirectory() as d:
+        loaded = _load(Path(d), sc, AS_OF)
+        con = loaded.con
+        try:
+            plain = compute_history(loaded, p, every, start)
+            history = con.execute("SELECT * FROM status_history").fetchall()
+            res = compute_history(loaded, p, every, start, status_dates=(AS_OF, earlier))
+            assert con.execute("SELECT * FROM status_history").fetchall() == history
+            assert res.metadata() == plain.metadata()
+            assert res.timeline == (earlier >= res.first_period_end)
+            assert (temp_kind(con, TIMELINE) == "TABLE") == res.timeline
+            if not res.timeline:
+                return
+            table = "SELECT * FROM status_at_dates ORDER BY as_of, customer_id"
+            both = None
+            with contextlib.suppress(InputDataError):  # nobody has bought by the as-of date
+                compute_status(loaded, p, earlier=earlier, from_timeline=True)
+                both = con.execute(table).fetchall(), con.execute("DESCRIBE status_at_dates")
+                both = both[0], both[1].fetchall()
+            con.execute(f"DROP TABLE {TIMELINE}")
+            if both is None:
+                with pytest.raises(InputDataError):
+                    compute_status(loaded, p, earlier=earlier)
+                return
+            compute_status(loaded, p, earlier=earlier)
+            assert both[0] == con.execute(table).fetchall()
+            assert both[1] == con.execute("DESCRIBE status_at_dates").fetchall()
+            assert {r[1] for r in both[0] if r[0] == earlier and r[2]} == {
+                c for c, r in _reference(sc, earlier).items()
+            }
+        finally:
+            con.close()

@@ -228,6 +228,7 @@ class ReportContext:
     missing: list[str] = field(default_factory=list)  # tables left out
     notes: list[str] = field(default_factory=list)  # why, for stderr and the manifest
     _rfm: RfmResult | None = None
+    _history: Any = None  # the status history's result, or the error that left it out
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -357,12 +358,45 @@ def _status_params(ctx: ReportContext) -> Any:
     )
 
 
-def status_table(ctx: ReportContext) -> str:
-    """One row per customer: status at the as-of date and its inputs (``clientela status``).
-    The same pass classifies every customer at the previous period's end, for the KPIs."""
-    from clientela.status import compute_status
+def _history(ctx: ReportContext) -> Any:
+    """The status history (made once, before the status table: its timeline also gives the
+    status at the as-of date and at the previous period's end, sql/status_dated_timeline.sql),
+    or the error that leaves it out, kept for :func:`status_history_table`."""
+    from clientela.load import customer_days
+    from clientela.status import compute_history
 
-    res = compute_status(ctx.loaded, _status_params(ctx), earlier=ctx.previous.end)
+    if ctx._history is None:
+        p = ctx.params
+        since = history_since(ctx.as_of, p.history_every, p.history_periods)
+        # the orders grouped by customer and day once, for the history and then churn
+        # (dropped by build_tables at the end)
+        customer_days(ctx.con, materialize=True)
+        try:
+            ctx._history = compute_history(
+                ctx.loaded, _status_params(ctx), p.history_every, since,
+                status_dates=(ctx.as_of, ctx.previous.end),
+            )  # fmt: skip
+        except (InputDataError, UsageError) as e:  # left out by status_history_table
+            ctx._history = e
+    return ctx._history
+
+
+def status_table(ctx: ReportContext) -> str:
+    """One row per customer: status at the as-of date and its inputs (``clientela status``),
+    and every customer's status at the previous period's end, for the KPIs: both read from
+    the status history's timeline when it reaches back to the previous period's end, else
+    from one pass over the orders."""
+    from clientela.load import drop_relation
+    from clientela.status import TIMELINE, compute_status
+
+    history = _history(ctx)
+    timeline = not isinstance(history, Exception) and history.timeline
+    try:
+        res = compute_status(
+            ctx.loaded, _status_params(ctx), earlier=ctx.previous.end, from_timeline=timeline
+        )
+    finally:
+        drop_relation(ctx.con, TIMELINE)
     ctx.metadata["status"] = res.metadata()
     _keep(ctx, "status_summary", "report_status_summary")
     return _keep(ctx, "status", "report_status")
@@ -370,15 +404,9 @@ def status_table(ctx: ReportContext) -> str:
 
 def status_history_table(ctx: ReportContext) -> str:
     """Customers per status at the end of each of the last ``history_periods`` periods."""
-    from clientela.load import customer_days
-    from clientela.status import compute_history
-
-    p = ctx.params
-    since = history_since(ctx.as_of, p.history_every, p.history_periods)
-    # the orders grouped by customer and day once, for the history and then churn (dropped
-    # by build_tables at the end)
-    customer_days(ctx.con, materialize=True)
-    res = compute_history(ctx.loaded, _status_params(ctx), p.history_every, since)
+    res = _history(ctx)
+    if isinstance(res, Exception):
+        raise res
     ctx.metadata["status_history"] = res.metadata()
     _keep(ctx, "status_history_wide", "report_status_history_wide")
     return _keep(ctx, "status_history", "report_status_history")

@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     from clientela.load import Loaded, LoadOptions
 
 #: display order (summaries, history, transitions)
+#: the status history's timeline kept for the report's status at two dates
+#: (:func:`compute_history` with ``status_dates``; sql/status_dated_timeline.sql reads it)
+TIMELINE = "_sh_tl"
+
 STATUSES = ("prospect", "new", "vip", "active", "reactivated", "at_risk", "inactive")
 #: the order in which the rules are tried; the first that holds wins
 PRECEDENCE = ("prospect", "new", "inactive", "vip", "reactivated", "active", "at_risk")
@@ -297,21 +301,28 @@ def _status_table(
     as_of: dt.date,
     p: StatusParams,
     earlier: dt.date | None = None,
+    *,
+    from_timeline: bool = False,
 ) -> None:
     """``name`` := sql/status.sql at ``as_of``; with ``earlier`` (a date before it),
-    sql/status_two_dates.sql: both dates from one pass, told apart by the column as_of
-    (exact DECIMAL money; status NULL for the customers left out)."""
+    sql/status_two_dates.sql: both dates at once, told apart by the column as_of (exact
+    DECIMAL money; status NULL for the customers left out), their values from one pass over
+    the orders (sql/status_dated_orders.sql) or, with ``from_timeline``, from the cells of
+    the status history's timeline holding each date (sql/status_dated_timeline.sql; the
+    table ``TIMELINE``, made by :func:`compute_history` with ``status_dates``)."""
+    params = {"as_of": as_of, **p.sql_params()}
     if earlier is None:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status')}",
-            {"as_of": as_of, **p.sql_params()},
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status')}", params)
         return
     if earlier >= as_of:
         raise ValueError(f"the second date {earlier} must be before {as_of}")
+    dated = read_sql("status_dated_timeline" if from_timeline else "status_dated_orders")
+    if from_timeline:
+        del params["vip_window_days"]  # the timeline holds each date's window revenue
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS {read_sql('status_two_dates')}",
-        {"as_of": as_of, "as_of_2": earlier, **p.sql_params()},
+        f"CREATE OR REPLACE TEMP TABLE {name} AS WITH {dated.rstrip()},\n"
+        f"{read_sql('status_two_dates')}",
+        {**params, "as_of_2": earlier},
     )
 
 
@@ -377,7 +388,11 @@ def _keep_columns(
 
 
 def compute_status(
-    loaded: Loaded, params: StatusParams | None = None, earlier: dt.date | None = None
+    loaded: Loaded,
+    params: StatusParams | None = None,
+    earlier: dt.date | None = None,
+    *,
+    from_timeline: bool = False,
 ) -> StatusResult:
     """Create ``status`` and ``status_summary`` in the loaded connection (module docstring).
 
@@ -385,7 +400,9 @@ def compute_status(
     customer at that date (sql/status_two_dates.sql): the temp table ``status_at_dates``
     then holds both dates' rows (sql/status.sql's columns after as_of, the date of the row:
     exact money, status NULL for the customers left out); the report's KPIs count the
-    previous period's end from it."""
+    previous period's end from it. ``from_timeline``: both dates' values are read from the
+    status history's timeline (``TIMELINE``, which the caller made with
+    :func:`compute_history`'s ``status_dates`` and drops) instead of the orders."""
     from clientela.load import drop_relation, settle
     from clientela.sqlfiles import quote_ident
 
@@ -400,7 +417,7 @@ def compute_status(
         drop_relation(con, "_st_exact")
         _status_table(con, "_st_exact", as_of, p)
     else:
-        _status_table(con, "status_at_dates", as_of, p, earlier)
+        _status_table(con, "status_at_dates", as_of, p, earlier, from_timeline=from_timeline)
         _at_date(con, "_st_exact", "status_at_dates", as_of)
     counts = dict(con.execute(
         "SELECT s.status, count(e.customer_id) FROM _st_statuses s LEFT JOIN _st_exact e "
@@ -578,6 +595,7 @@ class HistoryResult:
     last_period_end: dt.date
     cutoffs: dict[str, float | None]  # period label -> VIP cut-off
     with_crm: bool
+    timeline: bool = False  # TIMELINE was kept for the status at two dates
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -602,9 +620,17 @@ def compute_history(
     params: StatusParams | None = None,
     every: str = "month",
     since: str | dt.date | None = None,
+    *,
+    status_dates: tuple[dt.date, dt.date] | None = None,
 ) -> HistoryResult:
-    """Create ``status_history`` and ``status_history_wide`` (module docstring)."""
-    from clientela.load import customer_days, settle
+    """Create ``status_history`` and ``status_history_wide`` (module docstring).
+
+    ``status_dates`` (the as-of date and an earlier one; the report): the timeline is made
+    up to the as-of date and kept as ``TIMELINE`` with the cells holding either date, for
+    :func:`compute_status` ``from_timeline``, when both dates are on or after the first
+    snapshot (each date's window revenue is exact only there; ``timeline`` of the result
+    says whether it was kept). The caller drops it."""
+    from clientela.load import customer_days, drop_relation, settle
 
     p = params or StatusParams()
     p.validate()
@@ -644,28 +670,42 @@ def compute_history(
         },
     )
     last_end = period_end(i1, every)
+    first_end = period_end(i0, every)
     customer_days(con)
+    timeline = status_dates is not None and min(status_dates) >= first_end
     # the counts need a cell's customer only to match CRM prospects: without a CRM file the
     # cells keep no customer id (5.4M ids less to store at 10M order lines, 0.15 s)
-    columns = (
-        "* EXCLUDE (cents)"
-        if with_crm
-        else "* EXCLUDE (cents, customer_id), CAST(NULL AS VARCHAR) AS customer_id"
-    )
+    cell_columns = "revenue_window, last_purchase, previous_gap_days, first_purchase, lo, hi"
+    holds = ""
+    bind: dict[str, Any] = {}
+    if not timeline:
+        customer = "customer_id" if with_crm else "CAST(NULL AS VARCHAR) AS customer_id"
+        cell_columns = f"{customer}, {cell_columns}"
+    else:  # also the cells holding either date, with what the status there needs
+        assert status_dates is not None
+        cell_columns = f"customer_id, start, stop, revenue, purchases, {cell_columns}"
+        for n, day in enumerate(status_dates):
+            holds += f" OR (start <= $d{n} AND (stop IS NULL OR stop > $d{n}))"
+            bind[f"d{n}"] = day
+    drop_relation(con, TIMELINE)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _sh_cells AS SELECT {columns}, CASE WHEN "
-        f"revenue_window > 0 THEN {_bucket_sql('cents')} END AS bucket FROM (SELECT *, "
-        "CAST(least(CAST(revenue_window AS DOUBLE) * 100, 1e17) AS BIGINT) AS cents FROM "
-        f"({read_sql('status_history_cells')}))",
+        f"CREATE OR REPLACE TEMP TABLE {TIMELINE if timeline else '_sh_cells'} AS SELECT "
+        f"{cell_columns}, CASE WHEN revenue_window > 0 THEN {_bucket_sql('cents')} END AS "
+        "bucket FROM (SELECT *, CAST(least(CAST(revenue_window AS DOUBLE) * 100, 1e17) AS "
+        f"BIGINT) AS cents FROM ({read_sql('status_history_cells')})) WHERE lo < hi{holds}",
         {
             "every": every,
             "i0": i0,
             "i1": i1,
-            "first_end": period_end(i0, every),
-            "last_end": last_end,
+            "first_end": first_end,
+            "until": as_of if timeline else last_end,
             "vip_window_days": p.vip_window_days,
+            **bind,
         },
     )
+    if timeline:  # the history reads only the cells holding a snapshot
+        drop_relation(con, "_sh_cells")
+        con.execute(f"CREATE TEMP VIEW _sh_cells AS SELECT * FROM {TIMELINE} WHERE lo < hi")
     share = p.share
     if share is not None:
         con.execute(
@@ -713,11 +753,11 @@ def compute_history(
     ).fetchall()
     cutoffs = {str(r[0]): (round(float(r[1]), 2) if r[1] is not None else None) for r in cut_rows}
     for t in ("_sh_cells", "_sh_counts", "_sh_vip", "_sh_snaps"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+        drop_relation(con, t)
     settle(con)
     return HistoryResult(
-        con, as_of, p, every, start_at, len(idx), period_end(i0, every), last_end, cutoffs,
-        with_crm,
+        con, as_of, p, every, start_at, len(idx), first_end, last_end, cutoffs, with_crm,
+        timeline,
     )  # fmt: skip
 
 
