@@ -921,6 +921,32 @@ def test_churn_and_history_from_the_shared_day_table_equal_the_commands_alone() 
     assert shared_history == alone_history
 
 
+def test_status_from_the_history_timeline_equals_status_alone() -> None:
+    """The report reads the status at the as-of date and at the previous period's end from
+    the status history's timeline (the sample's history starts long before the previous
+    period's end): the status table equals `clientela status`'s, both dates' rows equal
+    those of one pass over the orders, and the kept timeline is gone afterwards."""
+    from clientela.load import temp_kind
+    from clientela.report import _status_params
+    from clientela.status import TIMELINE, compute_status
+
+    with _report_context() as ctx:
+        assert ctx._history.timeline  # the timeline path was taken
+        assert temp_kind(ctx.con, TIMELINE) is None
+        shared = ctx.con.execute("SELECT * FROM report_status").fetchall()
+        both = "SELECT * FROM status_at_dates ORDER BY as_of, customer_id"
+        shared_both = ctx.con.execute(both).fetchall()
+    with _report_context(with_tables=False) as ctx:
+        compute_status(ctx.loaded, _status_params(ctx))
+        alone = ctx.con.execute("SELECT * FROM status").fetchall()
+        compute_status(ctx.loaded, _status_params(ctx), earlier=ctx.previous.end)
+        orders_both = ctx.con.execute(both).fetchall()
+    assert len(shared) > 1000
+    assert {r[0] for r in shared_both} == {dt.date(2025, 12, 28), dt.date(2025, 12, 21)}
+    assert shared == alone
+    assert shared_both == orders_both
+
+
 def test_rfm_from_the_status_rows_equals_rfm_alone() -> None:
     """The report's RFM takes its per-customer values from the status rows at the as-of
     date (made by the status step, which runs first); its table equals `clientela rfm`'s,
