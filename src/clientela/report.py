@@ -386,11 +386,15 @@ def status_table(ctx: ReportContext) -> str:
     and every customer's status at the previous period's end, for the KPIs: both read from
     the status history's timeline when it reaches back to the previous period's end, else
     from one pass over the orders."""
-    from clientela.load import drop_relation
+    from clientela.load import drop_relation, temp_kind
     from clientela.status import TIMELINE, compute_status
 
     history = _history(ctx)
-    timeline = not isinstance(history, Exception) and history.timeline
+    timeline = (
+        not isinstance(history, Exception)
+        and history.timeline
+        and temp_kind(ctx.con, TIMELINE) == "TABLE"  # (not dropped by an earlier call)
+    )
     try:
         res = compute_status(
             ctx.loaded, _status_params(ctx), earlier=ctx.previous.end, from_timeline=timeline
@@ -404,7 +408,11 @@ def status_table(ctx: ReportContext) -> str:
 
 def status_history_table(ctx: ReportContext) -> str:
     """Customers per status at the end of each of the last ``history_periods`` periods."""
+    from clientela.load import drop_relation
+    from clientela.status import TIMELINE
+
     res = _history(ctx)
+    drop_relation(ctx.con, TIMELINE)  # read by the status table, made before this one
     if isinstance(res, Exception):
         raise res
     ctx.metadata["status_history"] = res.metadata()
@@ -460,11 +468,13 @@ def build_tables(ctx: ReportContext, step: Step) -> list[BuiltTable]:
     without one complete period) leaves its tables out with a note; RFM is the
     report's base and its errors stop the run."""
     from clientela.load import DAYS, drop_relation
+    from clientela.status import TIMELINE
 
     try:
         return _build_tables(ctx, step)
     finally:
         drop_relation(ctx.con, DAYS)  # made by the history for churn too
+        drop_relation(ctx.con, TIMELINE)  # (the status table drops it; also after an error)
 
 
 #: the order the steps run in: status first, because RFM takes its values from the status
