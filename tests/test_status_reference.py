@@ -414,6 +414,8 @@ def test_status_at_two_dates_from_the_history_timeline_equals_the_orders_pass(
             assert res.metadata() == plain.metadata()
             assert res.timeline == (earlier >= res.first_period_end)
             assert (temp_kind(con, TIMELINE) == "TABLE") == res.timeline
+            with pytest.raises(ValueError, match="status_dates"):  # the as-of date first
+                compute_history(loaded, p, every, start, status_dates=(earlier, AS_OF))
             if not res.timeline:
                 return
             table = "SELECT * FROM status_at_dates ORDER BY as_of, customer_id"
@@ -423,6 +425,8 @@ def test_status_at_two_dates_from_the_history_timeline_equals_the_orders_pass(
                 both = con.execute(table).fetchall(), con.execute("DESCRIBE status_at_dates")
                 both = both[0], both[1].fetchall()
             con.execute(f"DROP TABLE {TIMELINE}")
+            compute_history(loaded, p, every, start)  # (its cells a table again, not a view)
+            assert con.execute("SELECT * FROM status_history").fetchall() == history
             if both is None:
                 with pytest.raises(InputDataError):
                     compute_status(loaded, p, earlier=earlier)

@@ -54,11 +54,11 @@ if TYPE_CHECKING:
 
     from clientela.load import Loaded, LoadOptions
 
-#: display order (summaries, history, transitions)
 #: the status history's timeline kept for the report's status at two dates
 #: (:func:`compute_history` with ``status_dates``; sql/status_dated_timeline.sql reads it)
 TIMELINE = "_sh_tl"
 
+#: display order (summaries, history, transitions)
 STATUSES = ("prospect", "new", "vip", "active", "reactivated", "at_risk", "inactive")
 #: the order in which the rules are tried; the first that holds wins
 PRECEDENCE = ("prospect", "new", "inactive", "vip", "reactivated", "active", "at_risk")
@@ -639,6 +639,8 @@ def compute_history(
     start_at = parse_date(since, "--since")
     con = loaded.con
     as_of = _as_of(loaded)
+    if status_dates is not None and not status_dates[1] < status_dates[0] == as_of:
+        raise ValueError(f"status_dates {status_dates}: give {as_of} (as-of), then an earlier date")
     with_crm = loaded.report.crm is not None
     first = con.execute("SELECT min(order_date) FILTER (WHERE is_purchase) FROM orders").fetchall()
     first_purchase = first[0][0]
@@ -687,9 +689,10 @@ def compute_history(
         for n, day in enumerate(status_dates):
             holds += f" OR (start <= $d{n} AND (stop IS NULL OR stop > $d{n}))"
             bind[f"d{n}"] = day
-    drop_relation(con, TIMELINE)
+    for name in (TIMELINE, "_sh_cells"):  # (_sh_cells is a view with the timeline)
+        drop_relation(con, name)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TIMELINE if timeline else '_sh_cells'} AS SELECT "
+        f"CREATE TEMP TABLE {TIMELINE if timeline else '_sh_cells'} AS SELECT "
         f"{cell_columns}, CASE WHEN revenue_window > 0 THEN {_bucket_sql('cents')} END AS "
         "bucket FROM (SELECT *, CAST(least(CAST(revenue_window AS DOUBLE) * 100, 1e17) AS "
         f"BIGINT) AS cents FROM ({read_sql('status_history_cells')})) WHERE lo < hi{holds}",
@@ -704,7 +707,6 @@ def compute_history(
         },
     )
     if timeline:  # the history reads only the cells holding a snapshot
-        drop_relation(con, "_sh_cells")
         con.execute(f"CREATE TEMP VIEW _sh_cells AS SELECT * FROM {TIMELINE} WHERE lo < hi")
     share = p.share
     if share is not None:
