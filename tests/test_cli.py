@@ -163,12 +163,21 @@ def test_ctrl_c_while_reading_exits_130_without_output(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_inside_a_duckdb_query_exits_130_without_output(tmp_path: Path) -> None:
+    import tempfile
+
+    def spill_folders() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("clientela-spill-*"))
+
+    before = spill_folders()
     write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-01,1\n")
     slow = "SELECT sum(x * x) AS s FROM range(1000000000000) t(x)"  # hours: must be cut short
     code, err = _interrupt(["sql", "o.csv", "-q", slow, "-o", "out.csv"], tmp_path)
     assert code == 130, err
     assert err.strip() == "clientela: interrupted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
+    # the exit skips the interpreter's teardown (cli._exit_interrupted), not the exit
+    # handlers: the run's spill folder is removed too
+    assert spill_folders() <= before
 
 
 def test_import_hygiene() -> None:

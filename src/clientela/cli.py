@@ -6,9 +6,10 @@ become one line and a documented exit code in :func:`main`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # a bug: one line, traceback only with --debug
         if is_interrupt(e):  # DuckDB turns SIGINT during a query into its own error
             err("clientela: interrupted")
-            sys.exit(ExitCode.INTERRUPTED)
+            _exit_interrupted()
         if debug or debug_enabled():
             import traceback
 
@@ -409,7 +410,24 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+    if code == ExitCode.INTERRUPTED:
+        _exit_interrupted()
     sys.exit(code)
+
+
+def _exit_interrupted() -> NoReturn:
+    """Exit 130 after Ctrl-C or SIGTERM without the interpreter's teardown: a thread still
+    inside a C++ extension then (the report page's font loading in matplotlib, seen in a core
+    dump) made the teardown abort the process (SIGABRT, "terminate called without an active
+    exception") about once in ten interrupted reports. The outputs' temporary files are gone
+    by now (context managers); the exit handlers (the spill folders) still run."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # (a reader gone away: nothing to tell)
+            stream.flush()
+    os._exit(ExitCode.INTERRUPTED)
 
 
 def _first_line(e: BaseException) -> str:
