@@ -422,8 +422,8 @@ def test_status_at_two_dates_from_the_history_timeline_equals_the_orders_pass(
             both = None
             with contextlib.suppress(InputDataError):  # nobody has bought by the as-of date
                 compute_status(loaded, p, earlier=earlier, from_timeline=True)
-                both = con.execute(table).fetchall(), con.execute("DESCRIBE status_at_dates")
-                both = both[0], both[1].fetchall()
+                rows = con.execute(table).fetchall()
+                both = rows, con.execute("DESCRIBE status_at_dates").fetchall()
             con.execute(f"DROP TABLE {TIMELINE}")
             compute_history(loaded, p, every, start)  # (its cells a table again, not a view)
             assert con.execute("SELECT * FROM status_history").fetchall() == history
@@ -434,8 +434,8 @@ def test_status_at_two_dates_from_the_history_timeline_equals_the_orders_pass(
             compute_status(loaded, p, earlier=earlier)
             assert both[0] == con.execute(table).fetchall()
             assert both[1] == con.execute("DESCRIBE status_at_dates").fetchall()
-            assert {r[1] for r in both[0] if r[0] == earlier and r[2]} == {
-                c for c, r in _reference(sc, earlier).items()
-            }
+            assert {r[1] for r in both[0] if r[0] == earlier and r[2]} == set(
+                _reference(sc, earlier)
+            )
         finally:
             con.close()

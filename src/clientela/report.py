@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from clientela.load import Loaded
     from clientela.rfm import RfmResult
+    from clientela.status import HistoryResult
 
 REPORT_SCHEMA = 1
 WORKBOOK = "clientela-report.xlsx"
@@ -228,7 +229,8 @@ class ReportContext:
     missing: list[str] = field(default_factory=list)  # tables left out
     notes: list[str] = field(default_factory=list)  # why, for stderr and the manifest
     _rfm: RfmResult | None = None
-    _history: Any = None  # the status history's result, or the error that left it out
+    # the status history's result, or the error that left it out (made by the status step)
+    _history: HistoryResult | InputDataError | UsageError | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -358,7 +360,7 @@ def _status_params(ctx: ReportContext) -> Any:
     )
 
 
-def _history(ctx: ReportContext) -> Any:
+def _history(ctx: ReportContext) -> HistoryResult | InputDataError | UsageError:
     """The status history (made once, before the status table: its timeline also gives the
     status at the as-of date and at the previous period's end, sql/status_dated_timeline.sql),
     or the error that leaves it out, kept for :func:`status_history_table`."""
@@ -389,12 +391,10 @@ def status_table(ctx: ReportContext) -> str:
     from clientela.load import drop_relation, temp_kind
     from clientela.status import TIMELINE, compute_status
 
-    history = _history(ctx)
-    timeline = (
-        not isinstance(history, Exception)
-        and history.timeline
-        and temp_kind(ctx.con, TIMELINE) == "TABLE"  # (not dropped by an earlier call)
-    )
+    # the timeline is there when the history kept it (it reaches back to the earlier date)
+    # and no earlier call dropped it
+    _history(ctx)
+    timeline = temp_kind(ctx.con, TIMELINE) == "TABLE"
     try:
         res = compute_status(
             ctx.loaded, _status_params(ctx), earlier=ctx.previous.end, from_timeline=timeline
