@@ -130,6 +130,35 @@ def test_default_spill_folder_is_private_and_removed(tmp_path: Path) -> None:
     assert not (Path.cwd() / ".tmp").exists()
 
 
+def test_orders_in_a_file_leave_nothing_behind_at_exit(tmp_path: Path) -> None:
+    """When the lines do not fit in memory the orders go to a database file in the temp
+    directory too (forced here by the threshold, in a real process): the same output as in
+    memory, and the file's folder is removed when the process exits."""
+    import subprocess
+    import sys
+
+    spill = tmp_path / "spill"
+    code = (
+        "import sys, clientela.load as L; L.LINES_ON_DISK_SHARE = 0.0; "
+        "seen = []; real = L._orders_to_file; "
+        "L._orders_to_file = lambda con: seen.append(1) or real(con); "
+        "from clientela.cli import main; "
+        "import atexit; atexit.register(lambda: print('files', len(seen), file=sys.stderr)); "
+        "main(sys.argv[1:])"
+    )
+    args = ["status", ORDERS, "--memory-limit", "1GB", "--temp-dir", str(spill)]
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args, "-o", str(tmp_path / "file.csv")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "files 1" in proc.stderr  # the orders were in a file
+    assert spill.is_dir() and list(spill.iterdir()) == []
+    res = run_cli(*args, "-o", str(tmp_path / "memory.csv"))
+    assert res.code == 0, res.err
+    assert (tmp_path / "file.csv").read_bytes() == (tmp_path / "memory.csv").read_bytes()
+
+
 def test_bad_resource_options(tmp_path: Path) -> None:
     a_file = write(tmp_path / "f.txt", "x")
     for args, message in [

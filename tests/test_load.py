@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from clientela.errors import InputDataError, UsageError
-from clientela.load import LoadOptions, load
+from clientela.load import LoadOptions, load, temp_kind
 from tests.conftest import write
 
 BASIC = """order_id,customer_id,order_ts,amount,status,channel
@@ -441,8 +441,10 @@ def test_a_lines_table_on_disk_gives_the_same_orders_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
     """A lines table estimated larger than half of DuckDB's memory goes to a database file
-    in the temp directory: the same orders, counts and warnings as in memory; the file is
-    detached and removed after the load, also when the load fails."""
+    in the temp directory, and the orders to a second one: the same orders, counts and
+    warnings as in memory; the lines' file is detached and removed after the load, also
+    when the load fails; the orders' file stays attached until the next load on the
+    connection replaces it, and its folder goes with it."""
     import clientela.load as load_mod
 
     extra = "c1,o99,2025-02-01 10:00:00,5,paid\n" * 2 + ",o98,2025-02-01,3,paid\n"
@@ -477,14 +479,37 @@ def test_a_lines_table_on_disk_gives_the_same_orders_and_leaves_nothing(
     assert load_mod.LINES_DB in attached[-2]  # the lines were in the file until the orders
     assert result(on_disk) == result(in_memory)
     assert len(result(on_disk)[0]) >= 25
-    names = [r[0] for r in on_disk.con.execute("FROM duckdb_databases()").fetchall()]
-    assert load_mod.LINES_DB not in names
-    assert list(spill.iterdir()) == []  # the file's folder is gone; spilled data aside
-    # a load that fails after the file was made (bad rows) leaves nothing behind either
+    con = on_disk.con
+    names = [r[0] for r in con.execute("FROM duckdb_databases()").fetchall()]
+    assert load_mod.LINES_DB not in names and load_mod.ORDERS_DB in names
+    assert load_mod.ORDERS_DB not in attached[0]  # the in-memory load made no file
+    assert temp_kind(con, "_orders_all") == "VIEW"
+    assert temp_kind(in_memory.con, "_orders_all") == "TABLE"
+    # the compression methods are DuckDB's defaults again after the load
+    assert con.execute("SELECT current_setting('disabled_compression_methods')").fetchall() == [
+        ("",)
+    ]
+    # only the orders' folder is left (the lines' folder is gone; spilled data aside)
+    (folder,) = spill.iterdir()
+    assert folder.name.startswith("clientela-orders-")
+    assert (folder / "orders.duckdb").is_file()
+    # a load that fails after the lines' file was made (bad rows) leaves nothing behind
     bad = write(tmp_path / "bad.csv", "customer_id,order_ts,amount\nc1,2025-01-01,x\n")
     with pytest.raises(InputDataError):
         load([str(bad)], LoadOptions(memory_limit="1GB", temp_dir=str(spill), bad_rows="error"))
+    assert list(spill.iterdir()) == [folder]
+    # a second load on the connection replaces the orders' file and removes the first
+    again = load([str(src)], opts, con=con)
+    assert result(again) == result(in_memory)
+    (second,) = spill.iterdir()
+    assert second != folder and second.name.startswith("clientela-orders-")
+    # and a load that keeps its orders in memory detaches the file and removes it as well
+    monkeypatch.setattr(load_mod, "LINES_ON_DISK_SHARE", 0.5)
+    last = load([str(src)], opts, con=con)
+    assert result(last) == result(in_memory)
     assert list(spill.iterdir()) == []
+    assert temp_kind(con, "_orders_all") == "TABLE"
+    assert str(second) not in load_mod._SPILL_DIRS
 
 
 # ------------------------------------------------------------------ interruptions

@@ -248,6 +248,15 @@ LINE_BYTES = 100
 GZIP_RATIO = 4
 #: the name the lines table's database file is attached under
 LINES_DB = "_clientela_lines"
+#: the name the orders table's database file is attached under, when the lines went to a
+#: file too (see _orders_to_file); it stays attached until the next load on the connection
+ORDERS_DB = "_clientela_orders"
+#: compression methods left out while the load writes its database files: the light ones
+#: that stay (constant, RLE, dictionary, bit-packing) cost little to try, while analysing a
+#: column for FSST, ALP, Chimp, Patas or zstd took most of the write's CPU. At 100M order
+#: lines under --memory-limit 4GB, `status` wrote its lines in 25.2-27.6 s instead of
+#: 34.5 s this way (docs/benchmarks.md, Scale, session 11)
+FILE_COMPRESSION_OFF = ("fsst", "alp", "alprd", "chimp", "patas", "zstd", "dict_fsst")
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 
@@ -291,6 +300,66 @@ def _lines_on_disk(con: duckdb.DuckDBPyConnection, estimate: int) -> bool:
     except UsageError:
         return False
     return limit > 0 and estimate > LINES_ON_DISK_SHARE * limit
+
+
+def _light_compression(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave out FILE_COMPRESSION_OFF for the database files written next (those this
+    DuckDB knows; undone by :func:`_default_compression`)."""
+    import duckdb
+
+    kept: list[str] = []
+    for method in FILE_COMPRESSION_OFF:
+        try:
+            con.execute(f"SET disabled_compression_methods = '{','.join([*kept, method])}'")
+        except duckdb.Error:  # an older DuckDB without this method
+            continue
+        kept.append(method)
+    if not kept:
+        con.execute("RESET disabled_compression_methods")
+
+
+def _default_compression(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("RESET disabled_compression_methods")
+
+
+def _detach_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """Detach the orders table's database file of an earlier load on this connection, if
+    there is one, and remove its folder (made by :func:`_orders_to_file`)."""
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = $n", {"n": ORDERS_DB}
+    ).fetchall()
+    if not rows:
+        return
+    drop_relation(con, "_orders_all")  # the view over the file's table
+    con.execute(f"DETACH {ORDERS_DB}")
+    folder = Path(rows[0][0]).parent
+    if folder.name.startswith("clientela-orders-"):
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(ValueError):
+            _SPILL_DIRS.remove(str(folder))
+
+
+def _orders_to_file(con: duckdb.DuckDBPyConnection) -> str:
+    """Attach a fresh database file for the orders table and return the table's name in it.
+
+    Used when the lines table went to a file (it would not fit in DuckDB's memory, see
+    _lines_on_disk): the orders then do not fit either. Blocks of a temporary table that
+    DuckDB evicts are written to its spill files first and read back by every later pass;
+    blocks of a table in a file are already on disk, smaller, and only read. At 100M order
+    lines under --memory-limit 4GB this made the orders step about 8 s slower and the later
+    passes over the orders about 20 s faster for `status` (docs/benchmarks.md, Scale,
+    session 11). The file is in DuckDB's temp directory, in a folder removed when the
+    process exits or when the next load on the connection replaces it."""
+    import atexit
+
+    spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
+    spill.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix="clientela-orders-", dir=spill)
+    if not _SPILL_DIRS:
+        atexit.register(_cleanup_spill_dirs)
+    _SPILL_DIRS.append(folder)
+    con.execute(f"ATTACH $db AS {ORDERS_DB}", {"db": str(Path(folder) / "orders.duckdb")})
+    return f"{ORDERS_DB}._orders_all"
 
 
 def _detach_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -952,6 +1021,8 @@ def load(
     finally:
         with contextlib.suppress(Exception):  # after an error: the file is removed below
             _detach_lines(con)
+        with contextlib.suppress(Exception):  # after an error while writing the files
+            _default_compression(con)
         temp.cleanup()
 
 
@@ -1169,6 +1240,7 @@ def _load(
         db = temp.new_dir(Path(spill)) / "lines.duckdb"
         con.execute(f"ATTACH $db AS {LINES_DB}", {"db": str(db)})
         lines_table = f"{LINES_DB}._lines"
+        _light_compression(con)
     try:
         con.execute(
             f"CREATE OR REPLACE {'TEMP ' if lines_table == '_lines' else ''}TABLE "
@@ -1336,7 +1408,15 @@ def _load(
             f"status, {line_excluded} AS _excluded{''.join(', ' + c for c in dim_cols)} "
             f"FROM {lines}"
         )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _orders_all AS {orders_sql}", [excluded_values])
+    _detach_orders(con)
+    drop_relation(con, "_orders_all")
+    if lines_table == "_lines":
+        con.execute(f"CREATE TEMP TABLE _orders_all AS {orders_sql}", [excluded_values])
+    else:  # the lines did not fit in memory: the orders go to a file too
+        in_file = _orders_to_file(con)
+        con.execute(f"CREATE TABLE {in_file} AS {orders_sql}", [excluded_values])
+        con.execute(f"CREATE TEMP VIEW _orders_all AS SELECT * FROM {in_file}")
+        _default_compression(con)
     status_out = f"({status_list})[status] AS status" if coded else "status"
     for t in ("_lines", "_counts", "_dup_h", "_dedup"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
