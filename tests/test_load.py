@@ -512,6 +512,33 @@ def test_a_lines_table_on_disk_gives_the_same_orders_and_leaves_nothing(
     assert str(second) not in load_mod._SPILL_DIRS
 
 
+def test_light_compression_skips_methods_this_duckdb_does_not_know(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The load's files leave out the costly compression methods; a name an older (or newer)
+    DuckDB does not know is skipped instead of failing the load, and the defaults come back."""
+    import duckdb
+
+    import clientela.load as load_mod
+
+    con = duckdb.connect()
+
+    def setting() -> str:
+        return str(con.execute("SELECT current_setting('disabled_compression_methods')")
+                   .fetchall()[0][0])  # fmt: skip
+
+    load_mod._light_compression(con)
+    assert set(setting().lower().split(",")) == set(load_mod.FILE_COMPRESSION_OFF)
+    monkeypatch.setattr(load_mod, "FILE_COMPRESSION_OFF", ("fsst", "no_such_method", "zstd"))
+    load_mod._light_compression(con)
+    assert setting().lower() == "fsst,zstd"
+    monkeypatch.setattr(load_mod, "FILE_COMPRESSION_OFF", ("no_such_method",))
+    load_mod._light_compression(con)
+    assert setting() == ""
+    load_mod._default_compression(con)
+    assert setting() == ""
+
+
 # ------------------------------------------------------------------ interruptions
 
 

@@ -346,8 +346,8 @@ def _orders_to_file(con: duckdb.DuckDBPyConnection) -> str:
     _lines_on_disk): the orders then do not fit either. Blocks of a temporary table that
     DuckDB evicts are written to its spill files first and read back by every later pass;
     blocks of a table in a file are already on disk, smaller, and only read. At 100M order
-    lines under --memory-limit 4GB this made the orders step about 8 s slower and the later
-    passes over the orders about 20 s faster for `status` (docs/benchmarks.md, Scale,
+    lines under --memory-limit 4GB this made the orders step about 10 s slower and the
+    later passes over the orders of `status` 13-15 s faster (docs/benchmarks.md, Scale,
     session 11). The file is in DuckDB's temp directory, in a folder removed when the
     process exits or when the next load on the connection replaces it."""
     import atexit
