@@ -325,18 +325,15 @@ def _default_compression(con: duckdb.DuckDBPyConnection) -> None:
 def _detach_orders(con: duckdb.DuckDBPyConnection) -> None:
     """Detach the orders table's database file of an earlier load on this connection, if
     there is one, and remove its folder (made by :func:`_orders_to_file`)."""
-    rows = con.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = $n", {"n": ORDERS_DB}
-    ).fetchall()
-    if not rows:
+    path = _attached(con, ORDERS_DB)
+    if path is None:
         return
     drop_relation(con, "_orders_all")  # the view over the file's table
     con.execute(f"DETACH {ORDERS_DB}")
-    folder = Path(rows[0][0]).parent
-    if folder.name.startswith("clientela-orders-"):
+    folder = str(Path(path).parent)
+    if folder in _SPILL_DIRS:  # made by _orders_to_file, removed here instead of at exit
+        _SPILL_DIRS.remove(folder)
         shutil.rmtree(folder, ignore_errors=True)
-        with contextlib.suppress(ValueError):
-            _SPILL_DIRS.remove(str(folder))
 
 
 def _orders_to_file(con: duckdb.DuckDBPyConnection) -> str:
@@ -350,24 +347,25 @@ def _orders_to_file(con: duckdb.DuckDBPyConnection) -> str:
     later passes over the orders of `status` 13-15 s faster (docs/benchmarks.md, Scale,
     session 11). The file is in DuckDB's temp directory, in a folder removed when the
     process exits or when the next load on the connection replaces it."""
-    import atexit
-
     spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
     spill.mkdir(parents=True, exist_ok=True)
-    folder = tempfile.mkdtemp(prefix="clientela-orders-", dir=spill)
-    if not _SPILL_DIRS:
-        atexit.register(_cleanup_spill_dirs)
-    _SPILL_DIRS.append(folder)
+    folder = _folder_removed_at_exit("clientela-orders-", str(spill))
     con.execute(f"ATTACH $db AS {ORDERS_DB}", {"db": str(Path(folder) / "orders.duckdb")})
     return f"{ORDERS_DB}._orders_all"
+
+
+def _attached(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The file of the database attached as ``name``, or None when there is none."""
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = $n", {"n": name}
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def _detach_lines(con: duckdb.DuckDBPyConnection) -> None:
     """Detach the lines table's database file, if this load attached one (its folder is
     removed with the load's other temporary files)."""
-    if con.execute(
-        "SELECT count(*) FROM duckdb_databases() WHERE database_name = $n", {"n": LINES_DB}
-    ).fetchall()[0][0]:
+    if _attached(con, LINES_DB) is not None:
         con.execute(f"DETACH {LINES_DB}")
 
 
@@ -386,14 +384,25 @@ def _cleanup_spill_dirs() -> None:
         shutil.rmtree(_SPILL_DIRS.pop(), ignore_errors=True)
 
 
+def _folder_removed_at_exit(prefix: str, parent: str | None = None) -> str:
+    """A fresh folder (under ``parent``, else the system temp) that is removed when the
+    process exits: normally, after an error, or on Ctrl-C/SIGTERM (cli runs the exit
+    handlers then too)."""
+    import atexit
+
+    if not _SPILL_DIRS:
+        atexit.register(_cleanup_spill_dirs)
+    folder = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    _SPILL_DIRS.append(folder)
+    return folder
+
+
 def connect(opts: LoadOptions | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with clientela's settings and the resource options applied.
 
     Without ``temp_dir`` DuckDB spills into a fresh folder under the system temp that is
     removed when the process exits (normally, on error or on Ctrl-C), never into ``./.tmp``.
     """
-    import atexit
-
     import duckdb
 
     opts = opts or LoadOptions()
@@ -413,10 +422,7 @@ def connect(opts: LoadOptions | None = None) -> duckdb.DuckDBPyConnection:
         Path(opts.temp_dir).mkdir(parents=True, exist_ok=True)
         con.execute("SET temp_directory = $1", [str(Path(opts.temp_dir))])
     else:
-        if not _SPILL_DIRS:
-            atexit.register(_cleanup_spill_dirs)
-        spill = tempfile.mkdtemp(prefix="clientela-spill-")
-        _SPILL_DIRS.append(spill)
+        spill = _folder_removed_at_exit("clientela-spill-")
         con.execute("SET temp_directory = $1", [spill])
     return con
 
@@ -1232,18 +1238,18 @@ def _load(
         "__clientela_file",
     ]
     lines_select = f"SELECT {', '.join(outer)} FROM ({union_sql})"
-    lines_table = "_lines"
-    if _lines_on_disk(con, _lines_estimate(con, sources)):
+    on_disk = _lines_on_disk(con, _lines_estimate(con, sources))
+    lines_table = f"{LINES_DB}._lines" if on_disk else "_lines"
+    if on_disk:
         # in DuckDB's temp directory (--temp-dir, or the run's spill folder), where the user
         # put room for spilled data; removed with the load's temporary files
         spill = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
         db = temp.new_dir(Path(spill)) / "lines.duckdb"
         con.execute(f"ATTACH $db AS {LINES_DB}", {"db": str(db)})
-        lines_table = f"{LINES_DB}._lines"
         _light_compression(con)
     try:
         con.execute(
-            f"CREATE OR REPLACE {'TEMP ' if lines_table == '_lines' else ''}TABLE "
+            f"CREATE OR REPLACE {'' if on_disk else 'TEMP '}TABLE "
             f"{lines_table} AS {lines_select}",
             params,
         )
@@ -1410,13 +1416,13 @@ def _load(
         )
     _detach_orders(con)
     drop_relation(con, "_orders_all")
-    if lines_table == "_lines":
-        con.execute(f"CREATE TEMP TABLE _orders_all AS {orders_sql}", [excluded_values])
-    else:  # the lines did not fit in memory: the orders go to a file too
+    if on_disk:  # the lines did not fit in memory: the orders go to a file too
         in_file = _orders_to_file(con)
         con.execute(f"CREATE TABLE {in_file} AS {orders_sql}", [excluded_values])
         con.execute(f"CREATE TEMP VIEW _orders_all AS SELECT * FROM {in_file}")
         _default_compression(con)
+    else:
+        con.execute(f"CREATE TEMP TABLE _orders_all AS {orders_sql}", [excluded_values])
     status_out = f"({status_list})[status] AS status" if coded else "status"
     for t in ("_lines", "_counts", "_dup_h", "_dedup"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
