@@ -6,6 +6,10 @@ Run by hand (not in CI):
     python bench/bench_scale.py --sizes 1000000,10000000,100000000 --formats parquet,csv \
         --commands rfm,cohorts,status,churn --memory-limit 4GB
 
+With ``--repeat N`` every command runs N times, in rounds (each round runs every size once),
+and the tables show the median: a single 10M run lasts 7-13 s and moves by about 10% from
+one run to the next, enough to move the 100M / 10M ratio by as much.
+
 Data: 1M and 10M lines are the files of bench_load.py (clientela's sample generator, seed
 7). 100M lines are ten 10M parts, each the 10M file with customer and order ids made
 distinct per part (``<id>-p<k>``), written as a folder of Parquet files and a folder of CSV
@@ -89,6 +93,12 @@ COMMANDS = {
 }
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000000,10000000")
@@ -96,32 +106,66 @@ def main() -> None:
     ap.add_argument("--commands", default="rfm,cohorts,status,churn")
     ap.add_argument("--memory-limit", default="4GB")
     ap.add_argument("--threads", default=None)
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every command this many times, in rounds over all sizes (so that a slow "
+        "spell of the machine falls on every size alike); the table shows the median",
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = args.formats.split(",")
     commands = args.commands.split(",")
-    print(
-        "| command | format | rows | wall s | peak RSS MB | s per M rows |\n"
-        "|---|---|---:|---:|---:|---:|"
-    )
+    walls: dict[tuple[str, int, str], list[float]] = {}
+    peaks: dict[tuple[str, int, str], float] = {}
+    failed: set[tuple[str, int, str]] = set()
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in formats:
-            for rows in sizes:
-                data = ensure_data(rows, fmt)
-                for name in commands:
-                    out = Path(tmp) / f"{name}.parquet"
-                    cmd = [sys.executable, "-m", "clientela", *COMMANDS[name], str(data),
-                           "-o", str(out), "--memory-limit", args.memory_limit]  # fmt: skip
-                    if args.threads:
-                        cmd += ["--threads", args.threads]
-                    wall, rss, code = run(cmd)
-                    mark = "" if code == 0 else f" (exit {code})"
-                    print(
-                        f"| {name}{mark} | {fmt} | {rows:,} | {wall:.1f} | {rss:,.0f} | "
-                        f"{wall / (rows / 1e6):.3f} |",
-                        flush=True,
-                    )
-                    out.unlink(missing_ok=True)
+            data = {rows: ensure_data(rows, fmt) for rows in sizes}
+            for round_ in range(1, args.repeat + 1):
+                for rows in sizes:
+                    for name in commands:
+                        out = Path(tmp) / f"{name}.parquet"
+                        cmd = [sys.executable, "-m", "clientela", *COMMANDS[name],
+                               str(data[rows]), "-o", str(out),
+                               "--memory-limit", args.memory_limit]  # fmt: skip
+                        if args.threads:
+                            cmd += ["--threads", args.threads]
+                        wall, rss, code = run(cmd)
+                        key = (fmt, rows, name)
+                        walls.setdefault(key, []).append(wall)
+                        peaks[key] = max(peaks.get(key, 0.0), rss)
+                        if code != 0:
+                            failed.add(key)
+                        print(
+                            f"round {round_}: {name} {fmt} {rows:,}: {wall:.1f} s, "
+                            f"{rss:,.0f} MB" + ("" if code == 0 else f" (exit {code})"),
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        out.unlink(missing_ok=True)
+    print(
+        "| command | format | rows | wall s | peak RSS MB | s per M rows | runs (s) |\n"
+        "|---|---|---:|---:|---:|---:|---|"
+    )
+    for (fmt, rows, name), times in walls.items():
+        mark = " (failed)" if (fmt, rows, name) in failed else ""
+        wall = median(times)
+        runs = ", ".join(f"{t:.1f}" for t in times)
+        print(
+            f"| {name}{mark} | {fmt} | {rows:,} | {wall:.1f} | {peaks[(fmt, rows, name)]:,.0f} | "
+            f"{wall / (rows / 1e6):.3f} | {runs} |"
+        )
+    if len(sizes) > 1:
+        small, large = sorted(sizes)[-2:]
+        print(f"\n| command | format | per-row time at {large:,} / at {small:,} |\n|---|---|---:|")
+        for fmt in formats:
+            for name in commands:
+                ratio = (median(walls[(fmt, large, name)]) / large) / (
+                    median(walls[(fmt, small, name)]) / small
+                )
+                print(f"| {name} | {fmt} | {ratio:.2f}x |")
 
 
 if __name__ == "__main__":
