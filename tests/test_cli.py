@@ -132,7 +132,9 @@ def test_output_over_input_refused(orders_csv: Path) -> None:
     assert orders_csv.read_bytes() == before
 
 
-def _interrupt(args: list[str], tmp_path: Path, stdin: bytes | None = None) -> tuple[int, str]:
+def _interrupt(
+    args: list[str], tmp_path: Path, stdin: bytes | None = None, sig: int = signal.SIGINT
+) -> tuple[int, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "clientela", *args],
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -146,9 +148,16 @@ def _interrupt(args: list[str], tmp_path: Path, stdin: bytes | None = None) -> t
         proc.stdin.write(stdin)  # and keep the pipe open: the load waits for the rest
         proc.stdin.flush()
     time.sleep(2.0)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     return proc.returncode, err.decode()
+
+
+def _temp_folders() -> set[Path]:
+    """clientela's folders in the system temp: spill folders and spooled stdin."""
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("clientela-*"))
 
 
 def test_ctrl_c_while_reading_exits_130_without_output(tmp_path: Path) -> None:
@@ -162,22 +171,35 @@ def test_ctrl_c_while_reading_exits_130_without_output(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_inside_a_duckdb_query_exits_130_without_output(tmp_path: Path) -> None:
-    import tempfile
-
-    def spill_folders() -> set[Path]:
-        return set(Path(tempfile.gettempdir()).glob("clientela-spill-*"))
-
-    before = spill_folders()
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_inside_a_duckdb_query_exits_130_without_output(tmp_path: Path, sig: int) -> None:
+    before = _temp_folders()
     write(tmp_path / "o.csv", "customer_id,order_date,amount\na,2025-01-01,1\n")
     slow = "SELECT sum(x * x) AS s FROM range(1000000000000) t(x)"  # hours: must be cut short
-    code, err = _interrupt(["sql", "o.csv", "-q", slow, "-o", "out.csv"], tmp_path)
+    code, err = _interrupt(["sql", "o.csv", "-q", slow, "-o", "out.csv"], tmp_path, sig=sig)
     assert code == 130, err
     assert err.strip() == "clientela: interrupted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
     # the exit skips the interpreter's teardown (cli._exit_interrupted), not the exit
     # handlers: the run's spill folder is removed too
-    assert spill_folders() <= before
+    assert _temp_folders() <= before
+
+
+def test_sigterm_while_an_analysis_loads_removes_its_temporary_files(tmp_path: Path) -> None:
+    """A cron job's timeout sends SIGTERM: every command (not only report) exits 130 and
+    leaves no output, no spill folder (it holds the loader's files at scale) and no
+    spooled stdin."""
+    before = _temp_folders()
+    code, err = _interrupt(
+        ["rfm", "-", "-o", "out.parquet"],
+        tmp_path,
+        stdin=b"customer_id,order_date,amount\na,2025-01-01,1\n",
+        sig=signal.SIGTERM,
+    )
+    assert code == 130, err
+    assert err.strip() == "clientela: interrupted"
+    assert list(tmp_path.iterdir()) == []
+    assert _temp_folders() <= before
 
 
 def test_import_hygiene() -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import Annotated, Any, NoReturn, Optional
 
 import typer
@@ -361,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         # make_context + invoke, not command.main(): every exception reaches the handlers
         # below (click's main turns Ctrl-C and broken pipes into its own exit codes)
-        with command.make_context("clientela", args, **extra) as ctx:
+        with _terminated_as_interrupt(), command.make_context("clientela", args, **extra) as ctx:
             command.invoke(ctx)
     except typer.Exit as e:
         code = e.exit_code
@@ -413,6 +415,27 @@ def main(argv: list[str] | None = None) -> None:
     if code == ExitCode.INTERRUPTED:
         _exit_interrupted()
     sys.exit(code)
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a cron job's timeout, a service stop, ``kill``) unwinds like Ctrl-C, for every
+    command: no partial output, the spill folder and the loader's database files removed
+    (up to about 100 bytes per order line in the temp folder at 100M lines), exit 130.
+    Without it the process died on the signal and left them all in the system temp."""
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding program's worker)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _exit_interrupted() -> NoReturn:

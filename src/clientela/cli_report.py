@@ -9,7 +9,6 @@ pipes) nothing of it is written, and ``--quiet`` leaves only errors on stderr.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Optional
@@ -210,7 +209,7 @@ def report(
     # orders aggregation as lean as for rfm (every dimension made it 3x slower at 10M lines)
     opts.dimensions = []
     opts.validate()
-    with _terminated_as_interrupt(), _Steps(enabled=not quiet) as steps:
+    with _Steps(enabled=not quiet) as steps:
         from clientela.load import connect, load
 
         con = connect(opts)
@@ -250,25 +249,6 @@ def report(
 def _crm(run: Run) -> list[str]:
     c = run.load_options.customers
     return [c] if c else []
-
-
-@contextlib.contextmanager
-def _terminated_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a cron timeout, a service stop) unwinds like Ctrl-C, so the temporary folder
-    is removed and the exit code is 130."""
-
-    def handler(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class _Steps:

@@ -19,7 +19,7 @@ class ExitCode(IntEnum):
     QUALITY_GATE = 3  # a data-quality gate failed (inspect --strict)
     RESOURCES = 4  # out of memory or of disk for spilling: change the resource options
     BUG = 70  # an internal error (EX_SOFTWARE)
-    INTERRUPTED = 130  # Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 
 class ClientelaError(Exception):

@@ -401,7 +401,8 @@ def connect(opts: LoadOptions | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with clientela's settings and the resource options applied.
 
     Without ``temp_dir`` DuckDB spills into a fresh folder under the system temp that is
-    removed when the process exits (normally, on error or on Ctrl-C), never into ``./.tmp``.
+    removed when the process exits (normally, on error, or on Ctrl-C or, in the CLI,
+    SIGTERM), never into ``./.tmp``.
     """
     import duckdb
 
