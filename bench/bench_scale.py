@@ -7,7 +7,7 @@ Run by hand (not in CI):
         --commands rfm,cohorts,status,churn --memory-limit 4GB
 
 With ``--repeat N`` every command runs N times, in rounds (each round runs every size once),
-and the tables show the median: a single 10M run lasts 7-13 s and moves by about 10% from
+and the tables show the median: a single 10M run lasts 7-17 s and moves by about 10% from
 one run to the next, enough to move the 100M / 10M ratio by as much.
 
 Data: 1M and 10M lines are the files of bench_load.py (clientela's sample generator, seed
